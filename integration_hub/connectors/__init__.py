@@ -1,0 +1,28 @@
+"""Provider connectors (client + parsing per provider), independent of Dagster and of the store.
+
+:data:`CONNECTORS` maps a catalog integration id to ``"module:factory"``; the factory takes a
+:class:`~integration_hub.connectors.base.ConnectorConfig` and returns a
+:class:`~integration_hub.connectors.base.Connector`. Modules are imported lazily so that using one
+provider never imports the others. An integration without an entry has no connector yet: its Test
+Connection honestly reports "not implemented".
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from integration_hub.connectors.base import Connector, ConnectorConfig
+
+CONNECTORS: dict[str, str] = {}
+
+
+def has_connector(integration_id: str) -> bool:
+    return integration_id in CONNECTORS
+
+
+def build_connector(integration_id: str, config: ConnectorConfig) -> Connector:
+    """Build the connector for ``integration_id`` or raise ``KeyError`` if none exists yet."""
+    target = CONNECTORS[integration_id]
+    module_name, _, attr = target.partition(":")
+    factory = getattr(import_module(module_name), attr)
+    return factory(config)
