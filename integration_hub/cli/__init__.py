@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from integration_hub.cli import connections
+from integration_hub.cli.activity import log
+from integration_hub.cli.catalog import catalog
+from integration_hub.cli.keys import rotate_key
+from integration_hub.cli.overview import overview
 from integration_hub.cli.simulate import simulate
 
 app = typer.Typer(
@@ -14,6 +19,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command("catalog")(catalog)
+app.command("connect")(connections.connect)
+app.command("edit")(connections.edit)
+app.command("pause")(connections.pause)
+app.command("resume")(connections.resume)
+app.command("disconnect")(connections.disconnect)
+app.command("clear-credentials")(connections.clear_credentials)
+app.command("test")(connections.test)
+app.command("connections")(connections.list_connections)
+app.command("overview")(overview)
+app.command("log")(log)
+app.command("rotate-key")(rotate_key)
 app.command(
     "simulate",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},

@@ -175,8 +175,7 @@ class HttpTransport:
                 errors += 1
                 if errors >= self.retry.max_attempts:
                     raise TransientError(
-                        f"{self.provider}: {method} {_path(url)} failed after {errors} attempts: "
-                        f"{type(exc).__name__}"
+                        f"{self.provider}: {method} {_path(url)} failed after {errors} attempts: {type(exc).__name__}"
                     ) from None
                 self._backoff(errors)
                 continue

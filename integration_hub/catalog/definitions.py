@@ -1,0 +1,287 @@
+"""The code-first registry of integration definitions.
+
+The e-invoice integrators use the fields each service really needs (efatura.md): Uyumsoft, CRS Soft,
+EDM and QNB authenticate with a username and password; İşNet has no password at all and identifies a
+company by its tax number (VKN), so its definition asks for that instead. Every collecting integration
+has a ``start_date`` (where the first backfill begins) and, for the SOAP services, an ``environment``
+that picks the provider's test or production URL, overridable with ``base_url``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from integration_hub.catalog.model import (
+    Availability,
+    AvailabilityRule,
+    ConnectionStyle,
+    FieldType,
+    IntegrationDefinition,
+    SettingField,
+)
+from integration_hub.settings import HubSettings
+
+COMMUNITY_INTEGRATIONS = frozenset({"email", "exchange_rates"})
+
+VKN_PATTERN = r"\d{10,11}"
+VKN_HINT = "must be a 10-digit VKN or an 11-digit TCKN"
+
+
+def _rule(integration_id: str, *, oauth: str | None = None, hidden_when_controlled: bool = False) -> AvailabilityRule:
+    """Availability = edition allows it AND its OAuth client is configured AND deployment policy allows it."""
+
+    def rule(settings: HubSettings) -> Availability:
+        reasons = []
+        if settings.edition == "community" and integration_id not in COMMUNITY_INTEGRATIONS:
+            reasons.append("needs the enterprise edition (HUB_EDITION=enterprise)")
+        if oauth and not settings.oauth_configured(oauth):
+            reasons.append(f"its OAuth client is not configured ({oauth}_CLIENT_ID and {oauth}_CLIENT_SECRET)")
+        if hidden_when_controlled and settings.controlled_environment:
+            reasons.append("hidden in a controlled (ITAR) environment")
+        return Availability(not reasons, "; ".join(reasons))
+
+    return rule
+
+
+def _start_date(what: str) -> SettingField:
+    return SettingField(
+        "start_date",
+        "Start date",
+        FieldType.DATE,
+        required=True,
+        description=f"Collect {what} from this day on (the first backfill starts here).",
+    )
+
+
+def _environment() -> SettingField:
+    return SettingField(
+        "environment",
+        "Environment",
+        FieldType.CHOICE,
+        default="production",
+        choices=("test", "production"),
+        description="Which of the provider's services to use.",
+    )
+
+
+def _base_url() -> SettingField:
+    return SettingField(
+        "base_url",
+        "Service URL",
+        FieldType.URL,
+        description="Overrides the environment's URL (private deployments, simulators).",
+    )
+
+
+def _username() -> SettingField:
+    return SettingField("username", "Username", required=True)
+
+
+def _password() -> SettingField:
+    return SettingField("password", "Password", required=True, secret=True)
+
+
+def _vkn(label: str, description: str) -> SettingField:
+    return SettingField(
+        "vkn", label, required=True, pattern=VKN_PATTERN, pattern_hint=VKN_HINT, description=description
+    )
+
+
+def _einvoice(integration_id: str, name: str, description: str, *fields: SettingField) -> IntegrationDefinition:
+    return IntegrationDefinition(
+        id=integration_id,
+        name=name,
+        category="ERP / e-invoice",
+        style=ConnectionStyle.CREDENTIALS,
+        fields=(*fields, _start_date("invoices issued"), _environment(), _base_url()),
+        description=description,
+        availability=_rule(integration_id),
+    )
+
+
+def _api_key(field_name: str = "api_key", label: str = "API key", **kwargs: object) -> SettingField:
+    return SettingField(field_name, label, required=True, secret=True, **kwargs)  # type: ignore[arg-type]
+
+
+def _oauth(
+    integration_id: str, name: str, category: str, description: str, *extra: SettingField
+) -> IntegrationDefinition:
+    """OAuth integrations: tokens arrive through the provider's consent flow, never typed by a person."""
+    provider = integration_id.upper()
+    return IntegrationDefinition(
+        id=integration_id,
+        name=name,
+        category=category,
+        style=ConnectionStyle.OAUTH,
+        fields=(
+            SettingField("access_token", "Access token", secret=True, description="Set by the OAuth flow."),
+            SettingField("refresh_token", "Refresh token", secret=True, description="Set by the OAuth flow."),
+            *extra,
+        ),
+        description=description,
+        availability=_rule(integration_id, oauth=provider, hidden_when_controlled=integration_id == "slack"),
+    )
+
+
+_SMTP = {"provider": ("smtp",)}
+_RESEND = {"provider": ("resend",)}
+
+DEFINITIONS: tuple[IntegrationDefinition, ...] = (
+    _einvoice(
+        "edm",
+        "EDM Bilişim e-Fatura",
+        "Incoming and outgoing e-Fatura / e-Arşiv invoices from EDM's SOAP service (session login).",
+        _username(),
+        _password(),
+    ),
+    _einvoice(
+        "qnb_esolutions",
+        "QNB e-Solutions",
+        "Incoming and outgoing invoices from QNB e-Solutions (eFinans) connectorService.",
+        _username(),
+        _password(),
+        _vkn("Company tax number", "The company's VKN/TCKN, sent with every listing call."),
+    ),
+    _einvoice(
+        "crs_soft",
+        "CRS Soft",
+        "Invoices from CRS Soft's e-invoice service (the Uyumsoft platform at CRS's address).",
+        _username(),
+        _password(),
+        SettingField(
+            "auth_style",
+            "Authentication style",
+            FieldType.CHOICE,
+            default="ws_security",
+            choices=("ws_security", "user_info"),
+            description="WS-Security header (default) or the userInfo body element some CRS accounts need.",
+        ),
+    ),
+    _einvoice(
+        "isnet",
+        "İşNet",
+        "Invoices from İşNet (NetteFatura). No password: İşNet identifies the company by its tax number "
+        "and whitelists the hub's egress IP.",
+        _vkn("Company tax number", "The company's VKN/TCKN; İşNet's only identity."),
+    ),
+    _einvoice(
+        "uyumsoft",
+        "Uyumsoft",
+        "Incoming and outgoing e-Fatura / e-Arşiv invoices from Uyumsoft's Integration service.",
+        _username(),
+        _password(),
+    ),
+    IntegrationDefinition(
+        id="karbon",
+        name="Karbon",
+        category="Practice management",
+        style=ConnectionStyle.API_KEY,
+        fields=(
+            SettingField(
+                "application_id",
+                "Application ID",
+                required=True,
+                pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                pattern_hint="must be the API application's GUID (the Bearer token)",
+                description="Sent as 'Authorization: Bearer <Application ID>'.",
+            ),
+            SettingField(
+                "access_key",
+                "Access key",
+                required=True,
+                secret=True,
+                pattern=r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+                pattern_hint="must be the account's Access Key (a JWT starting with 'eyJ')",
+                description="Sent as the 'AccessKey' header.",
+            ),
+            SettingField("base_url", "API base URL", FieldType.URL, default="https://api.karbonhq.com"),
+            _start_date("Karbon records"),
+            SettingField(
+                "requests_per_minute",
+                "Requests per minute",
+                FieldType.INTEGER,
+                default=120,
+                minimum=Decimal(1),
+                maximum=Decimal(600),
+                description="Client-side rate limit per API application and account (Karbon recommends 120).",
+            ),
+        ),
+        description="Karbon practice management: Tenant, Work, Contacts, Time, AR, ContentItems, Accounting.",
+        availability=_rule("karbon"),
+    ),
+    IntegrationDefinition(
+        id="email",
+        name="Email",
+        category="Email",
+        style=ConnectionStyle.PROVIDER_SETTINGS,
+        fields=(
+            SettingField(
+                "provider", "Provider", FieldType.CHOICE, required=True, default="resend", choices=("resend", "smtp")
+            ),
+            SettingField(
+                "from_email",
+                "From address",
+                required=True,
+                pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                pattern_hint="must be an e-mail address",
+            ),
+            SettingField("api_key", "Resend API key", required=True, secret=True, visible_when=_RESEND),
+            SettingField("host", "SMTP host", required=True, visible_when=_SMTP),
+            SettingField(
+                "port",
+                "SMTP port",
+                FieldType.INTEGER,
+                required=True,
+                default=587,
+                minimum=Decimal(1),
+                maximum=Decimal(65535),
+                visible_when=_SMTP,
+            ),
+            SettingField("username", "SMTP username", required=True, visible_when=_SMTP),
+            SettingField("password", "SMTP password", required=True, secret=True, visible_when=_SMTP),
+            SettingField("secure", "Use TLS", FieldType.BOOLEAN, default=False, visible_when=_SMTP),
+        ),
+        description="Alert and report e-mail through Resend or any SMTP server.",
+        availability=_rule("email"),
+    ),
+    IntegrationDefinition(
+        id="exchange_rates",
+        name="Exchange Rates",
+        category="Accounting",
+        style=ConnectionStyle.API_KEY,
+        fields=(_api_key(),),
+        description="Daily currency exchange rates for converting foreign-currency invoices.",
+        availability=_rule("exchange_rates"),
+    ),
+    IntegrationDefinition(
+        id="linear",
+        name="Linear",
+        category="Project management",
+        style=ConnectionStyle.API_KEY,
+        fields=(_api_key(pattern=r"lin_api_\S+", pattern_hint="must be a Linear API key (starts with lin_api_)"),),
+        description="Linear issues for data-quality follow-ups.",
+        availability=_rule("linear"),
+    ),
+    IntegrationDefinition(
+        id="paperless_parts",
+        name="Paperless Parts",
+        category="Estimating & quoting",
+        style=ConnectionStyle.API_KEY,
+        fields=(
+            _api_key(),
+            _api_key("webhook_signing_secret", "Webhook signing secret"),
+        ),
+        description="Quotes and orders from Paperless Parts (API key plus webhook signature verification).",
+        availability=_rule("paperless_parts"),
+    ),
+    _oauth(
+        "xero",
+        "Xero",
+        "Accounting",
+        "Xero accounting data (invoices, contacts, payments).",
+        SettingField("tenant_id", "Xero tenant", description="Chosen during OAuth consent."),
+    ),
+    _oauth("jira", "Jira", "Project management", "Jira issues for data-quality follow-ups."),
+    _oauth("onshape", "Onshape", "CAD", "Onshape parts and assemblies for product footprints."),
+    _oauth("slack", "Slack", "Alerts", "Run and data-quality alerts in Slack."),
+)

@@ -1,0 +1,146 @@
+"""The hub's own tables (SQLAlchemy Core). Migrations in ``migrations/`` create and evolve them.
+
+Table names carry a ``hub_`` prefix so they can share a PostgreSQL database with Dagster's storage.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+class ExactDecimal(TypeDecorator):
+    """Exact decimals on both backends: NUMERIC on PostgreSQL, TEXT on SQLite (whose NUMERIC is a float)."""
+
+    impl = Numeric(28, 8)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(28, 8))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return str(Decimal(value)) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+Payload = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+CONNECTION_STATES = ("draft", "connected", "paused", "disconnected")
+
+integrations = Table(
+    "hub_integrations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("style", String(32), nullable=False),
+)
+
+connections = Table(
+    "hub_connections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("company", String(64), nullable=False),
+    Column("integration_id", String(64), ForeignKey("hub_integrations.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("secrets", Text, nullable=True),
+    Column("secret_fields", JSON, nullable=False),
+    Column("start_date", Date, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("connected_at", DateTime(timezone=True), nullable=True),
+    Column("last_test_at", DateTime(timezone=True), nullable=True),
+    Column("last_test_ok", Boolean, nullable=True),
+    Column("last_test_message", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("company", "integration_id", name="company_integration"),
+    CheckConstraint("state IN ('draft', 'connected', 'paused', 'disconnected')", name="state"),
+)
+
+activity_log = Table(
+    "hub_activity_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("company", String(64), nullable=True),
+    Column("integration_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("performed_by", String(128), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    Index("ix_hub_activity_log_at", "at"),
+    Index("ix_hub_activity_log_action", "action", "id"),
+    Index("ix_hub_activity_log_integration", "integration_id", "company"),
+)
+
+inventory = Table(
+    "hub_inventory",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("company", String(64), nullable=False),
+    Column("integration_id", String(64), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("partition_date", Date, nullable=False),
+    Column("record_type", String(32), nullable=False),
+    Column("external_key", String(255), nullable=False),
+    Column("record_date", Date, nullable=False),
+    Column("amount", ExactDecimal(), nullable=True),
+    Column("currency", String(8), nullable=True),
+    Column("quantity", ExactDecimal(), nullable=True),
+    Column("unit", String(32), nullable=True),
+    Column("counterparty", String(512), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("payload", Payload, nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    UniqueConstraint(
+        "company", "integration_id", "stream", "partition_date", "record_type", "external_key", name="record_key"
+    ),
+    Index("ix_hub_inventory_integration_day", "integration_id", "partition_date"),
+    Index("ix_hub_inventory_record_key", "integration_id", "external_key"),
+)

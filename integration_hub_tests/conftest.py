@@ -1,0 +1,99 @@
+"""Shared fixtures: a fresh hub on embedded SQLite *and* on a real PostgreSQL server.
+
+PostgreSQL runs at 127.0.0.1:5432 on this machine and in CI (user ``postgres``, trust auth). The suite
+creates its own database (``HUB_TEST_PG_ADMIN_URL`` overrides where) and drops it at the end; a hub
+test parametrized over ``backend`` runs the same assertions against both databases.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy import text
+
+from integration_hub.settings import HubSettings
+from integration_hub.store import Store, schema
+from integration_hub.store.database import make_engine
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+PG_ADMIN_DSN = os.environ.get("HUB_TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+def _admin(sql: str) -> None:
+    connection = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped afterwards)."""
+    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    params = dict(item.split("=", 1) for item in PG_ADMIN_DSN.split())
+    url = (
+        f"postgresql+psycopg2://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:"
+        f"{params.get('port', '5432')}/{name}"
+    )
+    try:
+        yield url
+    finally:
+        from sqlalchemy import create_engine
+
+        create_engine(url).dispose()
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture()
+def hub_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Environment variables of a fresh hub (HUB_HOME in tmp, database per backend, emptied tables)."""
+    env = {"HUB_HOME": str(tmp_path / "hub"), "HUB_EDITION": "enterprise"}
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        env["HUB_DATABASE_URL"] = url
+    yield env
+    if backend == "postgresql":
+        engine = make_engine(env["HUB_DATABASE_URL"])
+        with engine.begin() as conn:
+            for table in (schema.inventory, schema.activity_log, schema.connections):
+                conn.execute(text(f"DELETE FROM {table.name}"))
+        engine.dispose()
+
+
+@pytest.fixture()
+def hub_settings(hub_env: dict[str, str]) -> HubSettings:
+    return HubSettings.from_env(hub_env)
+
+
+@pytest.fixture()
+def store(hub_settings: HubSettings) -> Iterator[Store]:
+    opened = Store.open(hub_settings)
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture()
+def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Route the given catalog integrations to the connector written for the tests."""
+    from integration_hub import connectors
+    from integration_hub_tests.support import fake_connector
+
+    for integration_id in ("linear", "exchange_rates", "uyumsoft", "karbon", "edm", "isnet"):
+        monkeypatch.setitem(connectors.CONNECTORS, integration_id, "integration_hub_tests.support.fake_connector:build")
+    fake_connector.CALLS.clear()
+    return fake_connector.CALLS
