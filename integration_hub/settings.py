@@ -9,6 +9,9 @@ Everything that differs between a laptop and production lives here, so the rest 
 * ``HUB_EDITION``: ``enterprise`` (default, every integration) or ``community`` (Email, Exchange Rates).
 * ``HUB_CONTROLLED_ENVIRONMENT``: ``true`` for an ITAR-style deployment (hides Slack).
 * ``<PROVIDER>_CLIENT_ID`` / ``<PROVIDER>_CLIENT_SECRET``: OAuth clients (Xero, Jira, Onshape, Slack).
+* ``HUB_SCHEDULE_CRON`` (``0 2 * * *``), ``HUB_LOOKBACK_DAYS`` (3), ``HUB_SENSOR_INTERVAL_SECONDS`` (30),
+  ``HUB_MAX_DAYS_PER_RUN`` (92), ``HUB_PARTITIONS_START`` (2020-01-01), ``HUB_MAX_RETRIES`` (3),
+  ``HUB_RETRY_DELAY_SECONDS`` (30, doubled per retry, with jitter): the collection schedule.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 EDITIONS = ("community", "enterprise")
@@ -71,4 +75,47 @@ class HubSettings:
             edition=edition,
             controlled_environment=controlled,
             oauth_clients=oauth,
+        )
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got '{raw}'") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    """How the Dagster layer schedules collection (read when the code location loads)."""
+
+    partitions_start: str = "2020-01-01"
+    schedule_cron: str = "0 2 * * *"
+    lookback_days: int = 3
+    sensor_interval_seconds: int = 30
+    max_days_per_run: int = 92
+    max_retries: int = 3
+    retry_delay_seconds: int = 30
+
+    @classmethod
+    def from_env(cls) -> CollectionConfig:
+        start = os.environ.get("HUB_PARTITIONS_START") or cls.partitions_start
+        try:
+            date.fromisoformat(start)
+        except ValueError:
+            raise SettingsError(f"HUB_PARTITIONS_START must be a date as YYYY-MM-DD, got '{start}'") from None
+        return cls(
+            partitions_start=start,
+            schedule_cron=os.environ.get("HUB_SCHEDULE_CRON") or cls.schedule_cron,
+            lookback_days=_int("HUB_LOOKBACK_DAYS", cls.lookback_days, minimum=0),
+            sensor_interval_seconds=_int("HUB_SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds),
+            max_days_per_run=_int("HUB_MAX_DAYS_PER_RUN", cls.max_days_per_run),
+            max_retries=_int("HUB_MAX_RETRIES", cls.max_retries, minimum=0),
+            retry_delay_seconds=_int("HUB_RETRY_DELAY_SECONDS", cls.retry_delay_seconds, minimum=0),
         )

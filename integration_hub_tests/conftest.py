@@ -88,7 +88,7 @@ def store(hub_settings: HubSettings) -> Iterator[Store]:
 
 
 @pytest.fixture()
-def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
     """Route the given catalog integrations to the connector written for the tests."""
     from integration_hub import connectors
     from integration_hub_tests.support import fake_connector
@@ -96,4 +96,6 @@ def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     for integration_id in ("linear", "exchange_rates", "uyumsoft", "karbon", "edm", "isnet"):
         monkeypatch.setitem(connectors.CONNECTORS, integration_id, "integration_hub_tests.support.fake_connector:build")
     fake_connector.CALLS.clear()
-    return fake_connector.CALLS
+    fake_connector.FAIL_ON.clear()
+    yield fake_connector.CALLS
+    fake_connector.FAIL_ON.clear()

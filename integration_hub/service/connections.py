@@ -26,6 +26,7 @@ from integration_hub.catalog import IntegrationDefinition, UnknownIntegrationErr
 from integration_hub.catalog.model import FieldError
 from integration_hub.connectors import build_connector, has_connector
 from integration_hub.connectors.base import ConnectionTestResult, ConnectorConfig
+from integration_hub.redact import redact
 from integration_hub.service.errors import (
     NotFoundError,
     StateError,
@@ -66,14 +67,6 @@ def run_connector_test(integration_id: str, config: ConnectorConfig) -> Connecti
         return connector.test_connection()
     finally:
         connector.close()
-
-
-def _scrub(message: str, secrets: Mapping[str, str]) -> str:
-    """Defence in depth: whatever a provider echoed, no secret value leaves in a message."""
-    for value in secrets.values():
-        if value and len(value) >= 4:
-            message = message.replace(value, "***")
-    return " ".join(message.split())
 
 
 class ConnectionService:
@@ -372,7 +365,7 @@ class ConnectionService:
         except Exception as exc:  # a connector bug or an unclassified failure must still be one clean line
             first_line = str(exc).splitlines()[0] if str(exc) else ""
             result = ConnectionTestResult(False, f"{type(exc).__name__}: {first_line}")
-        return ConnectionTestResult(result.ok, _scrub(result.message, secrets))
+        return ConnectionTestResult(result.ok, redact(result.message, secrets.values()))
 
     def _record_test(
         self,

@@ -137,15 +137,7 @@ def replace_window(
         if batch:
             spool.write(batch)
         with engine.begin() as conn:
-            conn.execute(
-                delete(t).where(
-                    t.c.company == company,
-                    t.c.integration_id == integration_id,
-                    t.c.stream == stream,
-                    t.c.partition_date >= window.start,
-                    t.c.partition_date < window.end,
-                )
-            )
+            conn.execute(delete(t).where(*_window_filter(company, integration_id, stream, window)))
             try:
                 if conn.dialect.name == "postgresql":
                     _copy_postgres(conn, spool.read())
@@ -220,25 +212,59 @@ def rows_per_integration(conn: Connection) -> dict[str, int]:
     return {integration: count for integration, count in conn.execute(query)}
 
 
-def partition_keys(conn: Connection, *, company: str, integration_id: str, stream: str, day: date) -> list[tuple]:
-    """``(record_type, external_key)`` of every row in one partition (for the duplicate-key check)."""
-    query = select(t.c.record_type, t.c.external_key).where(
-        t.c.company == company, t.c.integration_id == integration_id, t.c.stream == stream, t.c.partition_date == day
+def _window_filter(company: str, integration_id: str, stream: str, window: DateWindow) -> list:
+    return [
+        t.c.company == company,
+        t.c.integration_id == integration_id,
+        t.c.stream == stream,
+        t.c.partition_date >= window.start,
+        t.c.partition_date < window.end,
+    ]
+
+
+def duplicate_key_count(conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow) -> int:
+    """How many (day, record type, key) appear more than once in the window's partitions."""
+    grouped = (
+        select(t.c.partition_date, t.c.record_type, t.c.external_key)
+        .where(*_window_filter(company, integration_id, stream, window))
+        .group_by(t.c.partition_date, t.c.record_type, t.c.external_key)
+        .having(func.count() > 1)
+        .subquery()
     )
-    return [tuple(row) for row in conn.execute(query)]
+    return conn.execute(select(func.count()).select_from(grouped)).scalar_one()
+
+
+PREVIEW_COLUMNS = (
+    "record_date",
+    "record_type",
+    "external_key",
+    "amount",
+    "currency",
+    "quantity",
+    "unit",
+    "counterparty",
+    "description",
+)
+
+
+def preview(
+    conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow, limit: int = 5
+) -> list[dict[str, Any]]:
+    """A few normalized rows of a window (never the raw payload) for run metadata."""
+    query = (
+        select(*[t.c[name] for name in PREVIEW_COLUMNS])
+        .where(*_window_filter(company, integration_id, stream, window))
+        .order_by(t.c.partition_date, t.c.record_type, t.c.external_key)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def count_window(conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow) -> dict:
     """Rows per record type in a window."""
     query = (
         select(t.c.record_type, func.count())
-        .where(
-            t.c.company == company,
-            t.c.integration_id == integration_id,
-            t.c.stream == stream,
-            t.c.partition_date >= window.start,
-            t.c.partition_date < window.end,
-        )
+        .where(*_window_filter(company, integration_id, stream, window))
         .group_by(t.c.record_type)
     )
     return {record_type: count for record_type, count in conn.execute(query)}

@@ -4,8 +4,8 @@ It implements the same protocol as the provider connectors, so the control plane
 are exercised exactly as with a real provider (the provider connectors themselves are tested against
 their simulators over HTTP).
 
-Settings it reads: ``fail_on`` (ISO day: collecting a window containing it raises after yielding some
-records), ``per_day`` (records per day, default 3). The credential is valid when it starts with
+Knobs: ``FAIL_ON`` (days whose page fails: collecting a window containing one raises after yielding the
+earlier days' records), setting ``per_day`` (records per day, default 3). The credential is valid when it starts with
 ``GOOD`` (for any secret field of the integration it stands in for).
 """
 
@@ -26,6 +26,7 @@ from integration_hub.connectors.base import (
 )
 
 CALLS: list[tuple[str, str]] = []
+FAIL_ON: set[date] = set()  # days whose page "fails after its retries" (set by a test, cleared by the fixture)
 
 
 class FakeConnector:
@@ -46,10 +47,9 @@ class FakeConnector:
     def collect(self, stream: str, window: DateWindow) -> Iterator[Record]:
         CALLS.append(("collect", f"{self.config.company}:{window}"))
         per_day = int(self.config.setting("per_day", 3))
-        fail_on = self.config.setting("fail_on")
         self.stats.requests += 1
         for day in window.days():
-            if fail_on and day == date.fromisoformat(fail_on):
+            if day in FAIL_ON:
                 raise TransientError(f"fake provider: page for {day} failed after 5 attempts")
             for index in range(per_day):
                 key = hashlib.sha1(f"{self.config.company}:{day}:{index}".encode()).hexdigest()[:12]  # noqa: S324

@@ -1,0 +1,84 @@
+"""The table of collected streams: one Dagster asset per (integration, stream).
+
+Each e-invoice integrator has one stream (``invoices``); Karbon has one per pillar. Adding a provider
+means adding rows here (plus its connector): the factory builds the asset, and the sensor, schedule and
+job are built per integration from these rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+OWNER = "team:data-engineering"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    integration_id: str
+    stream: str
+    key: tuple[str, ...]
+    description: str
+    kinds: frozenset[str]
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey(list(self.key))
+
+    @property
+    def group(self) -> str:
+        return self.integration_id
+
+
+def _einvoice(integration_id: str, name: str) -> StreamSpec:
+    return StreamSpec(
+        integration_id=integration_id,
+        stream="invoices",
+        key=("efatura", integration_id),
+        description=(
+            f"Incoming and outgoing e-Fatura / e-Arşiv invoices from {name}, parsed from UBL-TR: one 'invoice' "
+            "record per document (keyed by ETTN + direction) and one 'invoice_line' record per line, "
+            "partitioned by company and issue date."
+        ),
+        kinds=frozenset({"soap", "xml", "python"}),
+    )
+
+
+KARBON_PILLARS: dict[str, str] = {
+    "tenant": "Users, roles, teams, tenant settings and custom fields (reference data; a daily snapshot).",
+    "work": "Work items (by start date), work templates and estimate summaries.",
+    "contacts": "Contacts, organizations and client groups changed in the window, with their custom field values "
+    "and business cards.",
+    "time": "Individual time entries (by entry date): minutes, rates, cost, work item and user keys.",
+    "ar": "Invoices (by invoice date) with their line items, and payments.",
+    "content_items": "Notes, comments and files of the entities that changed in the window.",
+    "accounting": "Accounting details of the clients that changed in the window.",
+}
+
+STREAMS: tuple[StreamSpec, ...] = (
+    _einvoice("edm", "EDM Bilişim"),
+    _einvoice("qnb_esolutions", "QNB e-Solutions"),
+    _einvoice("crs_soft", "CRS Soft"),
+    _einvoice("isnet", "İşNet"),
+    _einvoice("uyumsoft", "Uyumsoft"),
+    *(
+        StreamSpec(
+            integration_id="karbon",
+            stream=pillar,
+            key=("karbon", pillar),
+            description=f"Karbon {pillar} pillar. {text}",
+            kinds=frozenset({"rest", "python"}),
+        )
+        for pillar, text in KARBON_PILLARS.items()
+    ),
+)
+
+
+def integrations() -> tuple[str, ...]:
+    """Integration ids with collected streams, in table order."""
+    return tuple(dict.fromkeys(spec.integration_id for spec in STREAMS))
+
+
+def streams_of(integration_id: str) -> tuple[StreamSpec, ...]:
+    return tuple(spec for spec in STREAMS if spec.integration_id == integration_id)

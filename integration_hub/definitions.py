@@ -1,0 +1,39 @@
+"""The Dagster code location: ``integration_hub.definitions:defs``.
+
+Per integration with collected streams: its assets (one per stream), one collection job, an activation
+sensor and a daily schedule; one :class:`HubResource` for all of them.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from integration_hub.assets import build_assets
+from integration_hub.jobs import build_collection_job
+from integration_hub.resources.hub import HubResource
+from integration_hub.schedules.daily import make_daily_schedule
+from integration_hub.sensors.activation import make_activation_sensor
+from integration_hub.settings import CollectionConfig
+
+
+def build_definitions(config: CollectionConfig | None = None, hub: HubResource | None = None) -> dg.Definitions:
+    config = config or CollectionConfig.from_env()
+    assets_by_integration = build_assets(config)
+    assets: list[dg.AssetsDefinition] = []
+    jobs, sensors, schedules = [], [], []
+    for integration_id, integration_assets in assets_by_integration.items():
+        assets.extend(integration_assets)
+        jobs.append(build_collection_job(integration_id, integration_assets))
+        keys = [key for a in integration_assets for key in a.keys]
+        sensors.append(make_activation_sensor(integration_id, keys, config))
+        schedules.append(make_daily_schedule(integration_id, config))
+    return dg.Definitions(
+        assets=assets,
+        jobs=jobs,
+        sensors=sensors,
+        schedules=schedules,
+        resources={"hub": hub or HubResource()},
+    )
+
+
+defs = build_definitions()

