@@ -7,6 +7,7 @@ import typer
 from integration_hub.cli import connections
 from integration_hub.cli.activity import log
 from integration_hub.cli.catalog import catalog
+from integration_hub.cli.inventory import inventory
 from integration_hub.cli.keys import rotate_key
 from integration_hub.cli.overview import overview
 from integration_hub.cli.simulate import simulate
@@ -29,6 +30,7 @@ app.command("clear-credentials")(connections.clear_credentials)
 app.command("test")(connections.test)
 app.command("connections")(connections.list_connections)
 app.command("overview")(overview)
+app.command("inventory")(inventory)
 app.command("log")(log)
 app.command("rotate-key")(rotate_key)
 app.command(

@@ -15,7 +15,7 @@ ACTIONS = {a.value.lower().replace(" ", "-"): a.value for a in Action}
 STATUSES = {s.value.lower(): s.value for s in Status}
 
 
-def _day(value: str | None, option: str) -> date | None:
+def parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -48,7 +48,7 @@ def log(
         if status.lower() not in STATUSES:
             raise ValidationError(f"unknown status '{status}' (choose from success, error, info)")
         status_value = STATUSES[status.lower()]
-    first, last = _day(since, "--from"), _day(until, "--to")
+    first, last = parse_day(since, "--from"), parse_day(until, "--to")
     if first and last and last < first:
         raise ValidationError("--to is before --from")
     store = open_store()

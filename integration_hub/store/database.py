@@ -67,7 +67,7 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return MigrationContext.configure(conn, opts={"version_table": schema.VERSION_TABLE}).get_current_revision()
 
 
 def upgrade(engine: Engine) -> None:

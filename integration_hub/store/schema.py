@@ -41,6 +41,9 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
+# Our own Alembic version table: Dagster keeps its ``alembic_version`` in the same PostgreSQL database.
+VERSION_TABLE = "hub_alembic_version"
+
 
 class ExactDecimal(TypeDecorator):
     """Exact decimals on both backends: NUMERIC on PostgreSQL, TEXT on SQLite (whose NUMERIC is a float)."""
