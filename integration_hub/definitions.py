@@ -1,7 +1,7 @@
 """The Dagster code location: ``integration_hub.definitions:defs``.
 
 Per integration with collected streams: its assets (one per stream), one collection job, an activation
-sensor and a daily schedule; one :class:`HubResource` for all of them.
+sensor and a daily schedule; Karbon also gets a webhook sensor; one :class:`HubResource` for all.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from integration_hub.jobs import build_collection_job
 from integration_hub.resources.hub import HubResource
 from integration_hub.schedules.daily import make_daily_schedule
 from integration_hub.sensors.activation import make_activation_sensor
+from integration_hub.sensors.webhooks import KARBON_EVENT_STREAMS, make_webhook_sensor
 from integration_hub.settings import CollectionConfig
 
 
@@ -27,6 +28,8 @@ def build_definitions(config: CollectionConfig | None = None, hub: HubResource |
         keys = [key for a in integration_assets for key in a.keys]
         sensors.append(make_activation_sensor(integration_id, keys, config))
         schedules.append(make_daily_schedule(integration_id, config))
+        if integration_id == "karbon":
+            sensors.append(make_webhook_sensor(integration_id, KARBON_EVENT_STREAMS, config))
     return dg.Definitions(
         assets=assets,
         jobs=jobs,

@@ -70,7 +70,7 @@ def hub_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
     if backend == "postgresql":
         engine = make_engine(env["HUB_DATABASE_URL"])
         with engine.begin() as conn:
-            for table in (schema.inventory, schema.activity_log, schema.connections):
+            for table in (schema.webhook_inbox, schema.inventory, schema.activity_log, schema.connections):
                 conn.execute(text(f"DELETE FROM {table.name}"))
         engine.dispose()
 

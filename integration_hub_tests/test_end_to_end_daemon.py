@@ -57,7 +57,7 @@ def test_daemon_picks_up_activation_and_backfills(postgres_url: str, tmp_path: P
     settings = HubSettings.from_env(env)
     store = Store.open(settings)
     with store.engine.begin() as conn:  # the session database is shared: start from empty hub tables
-        for table in (schema.inventory, schema.activity_log, schema.connections):
+        for table in (schema.webhook_inbox, schema.inventory, schema.activity_log, schema.connections):
             conn.execute(text(f"DELETE FROM {table.name}"))
     start = datetime.now(UTC).date() - timedelta(days=3)
     ConnectionService(store).connect(

@@ -197,6 +197,15 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
             SettingField("base_url", "API base URL", FieldType.URL, default="https://api.karbonhq.com"),
             _start_date("Karbon records"),
             SettingField(
+                "webhook_signing_key",
+                "Webhook signing key",
+                secret=True,
+                pattern=r"[A-Za-z0-9_-]{16,}",
+                pattern_hint="must be at least 16 characters of letters, digits, '-' and '_'",
+                description="SigningKey of the hub's webhook subscriptions; incoming webhooks must carry a valid "
+                "Signature when it is set.",
+            ),
+            SettingField(
                 "requests_per_minute",
                 "Requests per minute",
                 FieldType.INTEGER,

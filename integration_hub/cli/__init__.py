@@ -11,6 +11,7 @@ from integration_hub.cli.inventory import inventory
 from integration_hub.cli.keys import rotate_key
 from integration_hub.cli.overview import overview
 from integration_hub.cli.simulate import simulate
+from integration_hub.cli.webhooks import serve as serve_webhooks
 
 app = typer.Typer(
     name="integration-hub",
@@ -33,6 +34,9 @@ app.command("overview")(overview)
 app.command("inventory")(inventory)
 app.command("log")(log)
 app.command("rotate-key")(rotate_key)
+webhooks_app = typer.Typer(help="Inbound provider webhooks.", no_args_is_help=True)
+webhooks_app.command("serve")(serve_webhooks)
+app.add_typer(webhooks_app, name="webhooks")
 app.command(
     "simulate",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},

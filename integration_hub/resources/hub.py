@@ -24,6 +24,7 @@ from integration_hub.settings import HubSettings
 from integration_hub.store import Store, inventory
 from integration_hub.store import activity as activity_log
 from integration_hub.store import connections as rows
+from integration_hub.store import webhooks as webhook_inbox
 from integration_hub.store.activity import Action, Status
 from integration_hub.store.connections import ConnectionRecord
 
@@ -169,6 +170,11 @@ class HubResource(dg.ConfigurableResource):
                 after_id=after_id,
                 newest_first=False,
             )
+
+    def inbox_after(self, integration_id: str, after_id: int) -> list[webhook_inbox.InboxEvent]:
+        """Webhook notifications of ``integration_id`` stored after ``after_id`` (oldest first)."""
+        with self.store.engine.connect() as conn:
+            return webhook_inbox.after(conn, integration_id, after_id)
 
     def start_date(self, company: str, integration_id: str) -> date | None:
         record = self.connection(company, integration_id)

@@ -147,3 +147,19 @@ inventory = Table(
     Index("ix_hub_inventory_integration_day", "integration_id", "partition_date"),
     Index("ix_hub_inventory_record_key", "integration_id", "external_key"),
 )
+
+webhook_inbox = Table(
+    "hub_webhook_inbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("integration_id", String(64), nullable=False),
+    Column("company", String(64), nullable=False),
+    Column("delivery_key", String(64), nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_key", String(128), nullable=False),
+    Column("action_type", String(64), nullable=False),
+    Column("event_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("payload", Payload, nullable=False),
+    UniqueConstraint("integration_id", "company", "delivery_key", name="delivery"),
+)

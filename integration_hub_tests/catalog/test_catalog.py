@@ -35,7 +35,7 @@ def test_catalog_holds_the_erp_integrators_karbon_and_carbons_set() -> None:
 
 def test_secrets_are_declared_on_fields() -> None:
     assert get_definition("uyumsoft").secret_fields == ("password",)
-    assert get_definition("karbon").secret_fields == ("access_key",)
+    assert get_definition("karbon").secret_fields == ("access_key", "webhook_signing_key")
     assert get_definition("paperless_parts").secret_fields == ("api_key", "webhook_signing_secret")
     assert set(get_definition("email").secret_fields) == {"api_key", "password"}
     # İşNet has no password: the company's tax number is its identity.

@@ -1,0 +1,81 @@
+"""The webhook sensor: turns inbox notifications into targeted runs for the affected company and day.
+
+Notifications after the cursor are grouped by (company, day of the event's TimeStamp); each group
+becomes one run of the pillars that notification type can change, for that single day. Several
+notifications for the same company and day coalesce into one run, duplicates were already dropped by
+the inbox, and order does not matter because a run re-collects the whole day.
+
+Contacts, content items and accounting details are partitioned by modification date, so the event's
+day is exactly the partition that changed; for work items and invoices (partitioned by start and
+invoice date) the event's day is the best available hint, and the daily schedule's lookback covers the
+rest.
+"""
+
+from collections import defaultdict
+from datetime import date
+
+import dagster as dg
+
+from integration_hub.assets.partitions import companies_partitions_name
+from integration_hub.jobs import job_name, run_tags
+from integration_hub.resources.hub import HubResource
+from integration_hub.settings import CollectionConfig
+
+KARBON_EVENT_STREAMS: dict[str, tuple[str, ...]] = {
+    "Contact": ("contacts", "accounting", "content_items"),
+    "Organization": ("contacts", "accounting", "content_items"),
+    "ClientGroup": ("contacts",),
+    "CustomFieldValue": ("contacts",),
+    "Work": ("work", "content_items"),
+    "WorkItem": ("work", "content_items"),
+    "IntegrationTask": ("work",),
+    "Estimate": ("work",),
+    "Note": ("content_items",),
+    "NoteComment": ("content_items",),
+    "User": ("tenant",),
+    "Invoice": ("ar",),
+}
+
+
+def make_webhook_sensor(integration_id: str, event_streams: dict[str, tuple[str, ...]], config: CollectionConfig):
+    @dg.sensor(
+        name=f"{integration_id}_webhook_sensor",
+        job_name=job_name(integration_id),
+        minimum_interval_seconds=config.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Re-collects the company and day a {integration_id} webhook notification points at.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, hub: HubResource):
+        cursor = int(context.cursor or 0)
+        events = hub.inbox_after(integration_id, cursor)
+        if not events:
+            return dg.SkipReason(f"no new {integration_id} webhook notifications after {cursor}")
+        known = set(context.instance.get_dynamic_partitions(companies_partitions_name(integration_id)))
+        streams: dict[tuple[str, date], set[str]] = defaultdict(set)
+        ignored = 0
+        for event in events:
+            pillars = event_streams.get(event.resource_type)
+            if pillars is None:
+                ignored += 1
+                continue
+            streams[(event.company, event.event_at.date())].update(pillars)
+        requests = []
+        for (company, day), pillars in sorted(streams.items()):
+            record = hub.connection(company, integration_id)
+            if record is None or not record.collecting or company not in known:
+                continue
+            if record.start_date is None or day < record.start_date:
+                continue
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{integration_id}:webhook:{company}:{day}:{events[-1].id}",
+                    job_name=job_name(integration_id),
+                    asset_selection=[dg.AssetKey([integration_id, p]) for p in sorted(pillars)],
+                    tags={**run_tags(integration_id, company, day, day), "hub/trigger": "webhook"},
+                )
+            )
+        if ignored:
+            context.log.info(f"ignored {ignored} notification(s) of types that change no collected stream")
+        return dg.SensorResult(run_requests=requests, cursor=str(events[-1].id))
+
+    return _sensor
