@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from integration_hub.settings import HubSettings
 from integration_hub.store import Store, schema
-from integration_hub.store.database import make_engine
+from integration_hub.store.database import make_engine, upgrade
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -59,20 +59,34 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def empty_hub_tables(database_url: str) -> None:
+    """Delete every hub row (the session's PostgreSQL database is shared by the tests)."""
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            if table.name != schema.integrations.name:
+                conn.execute(text(f"DELETE FROM {table.name}"))
+    engine.dispose()
+
+
+@pytest.fixture()
+def clean_postgres(postgres_url: str) -> Iterator[str]:
+    """The session database with empty hub tables before and after the test."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)  # the tables exist before the first delete
+    engine.dispose()
+    empty_hub_tables(postgres_url)
+    yield postgres_url
+    empty_hub_tables(postgres_url)
+
+
 @pytest.fixture()
 def hub_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """Environment variables of a fresh hub (HUB_HOME in tmp, database per backend, emptied tables)."""
     env = {"HUB_HOME": str(tmp_path / "hub"), "HUB_EDITION": "enterprise"}
     if backend == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-        env["HUB_DATABASE_URL"] = url
+        env["HUB_DATABASE_URL"] = request.getfixturevalue("clean_postgres")
     yield env
-    if backend == "postgresql":
-        engine = make_engine(env["HUB_DATABASE_URL"])
-        with engine.begin() as conn:
-            for table in (schema.webhook_inbox, schema.inventory, schema.activity_log, schema.connections):
-                conn.execute(text(f"DELETE FROM {table.name}"))
-        engine.dispose()
 
 
 @pytest.fixture()

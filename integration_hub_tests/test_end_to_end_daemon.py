@@ -26,7 +26,8 @@ from integration_hub_tests.conftest import PROJECT_ROOT
 
 
 @pytest.mark.slow
-def test_daemon_picks_up_activation_and_backfills(postgres_url: str, tmp_path: Path, fake_connectors) -> None:
+def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path: Path, fake_connectors) -> None:
+    postgres_url = clean_postgres
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
@@ -56,9 +57,6 @@ def test_daemon_picks_up_activation_and_backfills(postgres_url: str, tmp_path: P
     }
     settings = HubSettings.from_env(env)
     store = Store.open(settings)
-    with store.engine.begin() as conn:  # the session database is shared: start from empty hub tables
-        for table in (schema.webhook_inbox, schema.inventory, schema.activity_log, schema.connections):
-            conn.execute(text(f"DELETE FROM {table.name}"))
     start = datetime.now(UTC).date() - timedelta(days=3)
     ConnectionService(store).connect(
         "acme",

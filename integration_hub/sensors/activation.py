@@ -12,7 +12,6 @@ Runs are chunked to ``HUB_MAX_DAYS_PER_RUN`` days; run keys include the activity
 never requests the same work twice. Paused and disconnected connections get no runs.
 """
 
-
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
