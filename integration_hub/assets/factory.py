@@ -18,6 +18,7 @@ from integration_hub.assets.streams import OWNER, StreamSpec
 from integration_hub.connectors.base import AuthenticationError, CollectStats, ConfigurationError, ConnectorError
 from integration_hub.resources.hub import CollectionRefused, HubResource
 from integration_hub.settings import CollectionConfig
+from integration_hub.store.inventory import InventoryError
 
 RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 DUPLICATES_CHECK = "no_duplicate_record_keys"
@@ -105,7 +106,11 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
                     run_id=context.run_id,
                 )
-                retryable = not isinstance(exc, AuthenticationError | ConfigurationError | CollectionRefused)
+                # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the
+                # record contract; transient provider trouble is what the RetryPolicy is for.
+                retryable = not isinstance(
+                    exc, AuthenticationError | ConfigurationError | CollectionRefused | InventoryError
+                )
                 raise dg.Failure(
                     description=f"{company}/{spec.integration_id} {spec.stream} {window}: {message}",
                     allow_retries=retryable,
