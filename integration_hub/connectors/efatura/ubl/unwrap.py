@@ -1,0 +1,153 @@
+"""Sniff and unwrap how integrators deliver invoices: raw XML, base64, zip (several files), gzip.
+
+Each integrator wraps the same UBL-TR document differently (Uyumsoft base64 XML, EDM base64 ``CONTENT``,
+QNB base64 of a zip holding ``<ETTN>.xml`` plus PDF/HTML renderings, İşNet XML). Sniffing the bytes
+instead of trusting the provider's label keeps one code path for all of them.
+
+Every layer is capped because the bytes come from outside: total decoded size, zip entry count and
+uncompressed size (zip bombs declare small sizes and inflate hugely, so inflation itself is bounded,
+not the declared sizes), and nesting depth (a zip inside base64 inside gzip…).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import zipfile
+import zlib
+from collections.abc import Iterator
+
+from integration_hub.connectors.efatura.ubl.errors import InvoiceParseError
+
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+"""Largest input or decoded/uncompressed payload accepted (matches the SOAP response cap)."""
+MAX_ZIP_ENTRIES = 2000
+MAX_DEPTH = 4
+_CHUNK = 1024 * 1024
+_WHITESPACE = b" \t\r\n\f\v"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_SKIPPED_SUFFIXES = (".pdf", ".html", ".htm", ".xsl", ".xslt", ".txt", ".png", ".jpg", ".jpeg")
+_BASE64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_" + _WHITESPACE)
+
+
+def kind_of(data: bytes) -> str:
+    """``xml``, ``zip``, ``gzip``, ``pdf``, ``base64`` or ``unknown``, from the first bytes."""
+    head = data[:64]
+    if head.startswith(_BOMS):
+        return "xml"
+    stripped = head.lstrip(_WHITESPACE)
+    if stripped.startswith(b"<"):
+        return "xml"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if stripped.startswith(b"%PDF"):
+        return "pdf"
+    sample = data[:4096]
+    if sample.strip(_WHITESPACE) and all(byte in _BASE64_ALPHABET for byte in sample):
+        return "base64"
+    return "unknown"
+
+
+def _describe(data: bytes) -> str:
+    head = data[:8]
+    return "starts with " + (repr(head.decode("latin-1")) if head.isascii() else head.hex(" "))
+
+
+def iter_xml_documents(data: bytes, *, what: str = "document", depth: int = 0) -> Iterator[bytes]:
+    """Yield every XML document inside ``data`` (one for raw XML, several for a zip)."""
+    if not data or not data.strip(_WHITESPACE):
+        raise InvoiceParseError(f"{what}: empty input")
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvoiceParseError(f"{what}: {len(data)} bytes exceeds the {MAX_INPUT_BYTES} byte limit")
+    if depth > MAX_DEPTH:
+        raise InvoiceParseError(f"{what}: wrapped more than {MAX_DEPTH} levels deep")
+    kind = kind_of(data)
+    if kind == "xml":
+        yield data
+    elif kind == "base64":
+        yield from iter_xml_documents(_b64decode(data, what), what=f"{what} (base64)", depth=depth + 1)
+    elif kind == "gzip":
+        yield from iter_xml_documents(_gunzip(data, what), what=f"{what} (gzip)", depth=depth + 1)
+    elif kind == "zip":
+        yield from _unzip(data, what, depth)
+    elif kind == "pdf":
+        raise InvoiceParseError(f"{what}: got a PDF rendering, not the UBL-TR XML")
+    else:
+        raise InvoiceParseError(f"{what}: not XML, base64, zip or gzip ({_describe(data)})")
+
+
+def unwrap_documents(data: bytes) -> list[bytes]:
+    """All XML documents inside ``data`` as a list (for callers that must count them first)."""
+    return list(iter_xml_documents(data))
+
+
+def _b64decode(data: bytes, what: str) -> bytes:
+    compact = data.translate(None, _WHITESPACE)
+    if b"-" in compact or b"_" in compact:
+        compact = compact.translate(bytes.maketrans(b"-_", b"+/"))
+    compact += b"=" * (-len(compact) % 4)
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvoiceParseError(f"{what}: invalid base64 ({_describe(data)})") from None
+
+
+def _gunzip(data: bytes, what: str) -> bytes:
+    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, auto-detected
+    try:
+        out = inflater.decompress(data, MAX_INPUT_BYTES + 1)
+    except zlib.error as exc:
+        raise InvoiceParseError(f"{what}: corrupt gzip data ({exc})") from None
+    if len(out) > MAX_INPUT_BYTES or inflater.unconsumed_tail:
+        raise InvoiceParseError(f"{what}: gzip inflates beyond the {MAX_INPUT_BYTES} byte limit")
+    if not inflater.eof:
+        raise InvoiceParseError(f"{what}: truncated gzip data")
+    return out
+
+
+def _unzip(data: bytes, what: str, depth: int) -> Iterator[bytes]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvoiceParseError(f"{what}: corrupt zip archive ({exc})") from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_ZIP_ENTRIES:
+            raise InvoiceParseError(f"{what}: zip holds {len(entries)} entries (limit {MAX_ZIP_ENTRIES})")
+        budget = MAX_INPUT_BYTES
+        found = 0
+        for entry in entries:
+            if entry.is_dir() or entry.filename.lower().endswith(_SKIPPED_SUFFIXES):
+                continue
+            content = _read_entry(archive, entry, budget, what)
+            budget -= len(content)
+            kind = kind_of(content)
+            if kind in ("pdf", "unknown") or not content.strip(_WHITESPACE):
+                continue
+            for document in iter_xml_documents(content, what=f"{what} zip entry {entry.filename}", depth=depth + 1):
+                found += 1
+                yield document
+        if not found:
+            raise InvoiceParseError(f"{what}: zip archive holds no XML document")
+
+
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int, what: str) -> bytes:
+    """Inflate one entry in chunks, stopping as soon as the running total passes the budget
+    (the declared ``file_size`` is attacker-controlled, so it is not trusted)."""
+    if entry.file_size > budget:
+        raise InvoiceParseError(f"{what}: zip inflates beyond the {MAX_INPUT_BYTES} byte limit")
+    parts: list[bytes] = []
+    size = 0
+    try:
+        with archive.open(entry) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > budget:
+                    raise InvoiceParseError(f"{what}: zip inflates beyond the {MAX_INPUT_BYTES} byte limit")
+                parts.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise InvoiceParseError(f"{what}: cannot read zip entry {entry.filename} ({exc})") from None
+    return b"".join(parts)

@@ -1,0 +1,93 @@
+"""The simulator invoice generator: deterministic, well-formed UBL-TR, consistent totals, wrapping helpers."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from lxml import etree
+
+from integration_hub.simulators.efatura.documents import (
+    b64,
+    generate_dataset,
+    generate_mailbox,
+    render_ubl,
+    vkn_with_check,
+    zip_documents,
+)
+
+INV = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+
+
+def test_same_seed_same_mailbox_other_seed_other_mailbox() -> None:
+    first = generate_mailbox(3, "1234567803", "ACME", date(2025, 1, 1), 20)
+    again = generate_mailbox(3, "1234567803", "ACME", date(2025, 1, 1), 20)
+    other = generate_mailbox(4, "1234567803", "ACME", date(2025, 1, 1), 20)
+    assert [(g.ettn, g.xml) for g in first] == [(g.ettn, g.xml) for g in again]
+    assert {g.ettn for g in first}.isdisjoint({g.ettn for g in other})
+
+
+def test_mailbox_shape_and_ordering() -> None:
+    start = date(2025, 2, 1)
+    mailbox = generate_mailbox(11, "1234567803", "ACME", start, 30, per_day=(2, 3))
+    assert 2 * 2 * 30 <= len(mailbox) <= 2 * 3 * 30
+    assert [g.created_at for g in mailbox] == sorted(g.created_at for g in mailbox)
+    assert all(g.created_at.tzinfo is UTC and g.created_at.date() >= g.issue_date for g in mailbox)
+    assert len({g.created_at for g in mailbox}) < len(mailbox), "some invoices share a creation second"
+    assert len({g.ettn for g in mailbox}) == len(mailbox)
+    assert all(start <= g.issue_date < start + timedelta(days=30) for g in mailbox)
+    for g in mailbox:
+        assert g.ettn == g.ettn.lower() and len(g.ettn) == 36
+        assert len(g.number) == 16 and g.number[3:7] == str(g.issue_date.year)
+        assert g.spec is not None and g.created_at > datetime.combine(g.issue_date, g.spec.issue_time, UTC)
+        party = g.customer_vkn if g.direction == "in" else g.supplier_vkn
+        assert party == "1234567803"
+        assert g.payable == g.tax_exclusive + g.tax_total - (g.spec.withholding_amount if g.spec else 0)
+    assert {g.direction for g in mailbox} == {"in", "out"}
+
+
+def test_documents_are_ubl_tr_with_the_sample_structure() -> None:
+    for g in generate_mailbox(5, "1234567803", "ACME", date(2025, 1, 1), 15, per_day=(1, 3)):
+        root = etree.fromstring(g.xml)
+        assert root.tag == f"{{{INV}}}Invoice"
+        assert root.findtext("cbc:UBLVersionID", namespaces=NS) == "2.1"
+        assert root.findtext("cbc:CustomizationID", namespaces=NS) == "TR1.2"
+        assert root.findtext("cbc:LineCountNumeric", namespaces=NS) == str(g.line_count)
+        assert len(root.findall("cac:InvoiceLine", namespaces=NS)) == g.line_count
+        payable = root.find("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS)
+        assert Decimal(payable.text) == g.payable and payable.get("currencyID") == g.currency
+        supplier_ids = root.findall("cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID", NS)
+        assert (supplier_ids[0].get("schemeID"), supplier_ids[0].text) == ("VKN", g.supplier_vkn)
+        if g.currency != "TRY":
+            assert Decimal(root.findtext("cac:PricingExchangeRate/cbc:CalculationRate", namespaces=NS)) > 1
+        if g.type_code in ("IADE", "TEVKIFATIADE"):
+            assert root.find("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", NS) is not None
+
+
+def test_vkn_check_digit_matches_known_numbers() -> None:
+    assert vkn_with_check("484084721") == "4840847211"  # izibiz (sample supplier)
+    assert vkn_with_check("920512112") == "9205121120"  # GİB sample customer
+
+
+def test_dataset_and_render_for_lazy_simulators() -> None:
+    specs = generate_dataset("1234567803", date(2025, 1, 1), date(2025, 1, 10), seed=2, per_day=(1, 1))
+    assert len(specs) == 2 * 10
+    plain = render_ubl(specs[0])
+    big = render_ubl(specs[0], attachment_bytes=200_000)
+    assert len(big) - len(plain) > 200_000
+    assert specs[0].ettn in big.decode().lower()
+
+
+def test_zip_and_b64_helpers() -> None:
+    archive = zip_documents([("a.xml", b"<a/>"), ("b.pdf", b"%PDF-1.4")])
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        assert z.namelist() == ["a.xml", "b.pdf"]
+        assert z.read("a.xml") == b"<a/>"
+    assert base64.b64decode(b64(b"\x00\xffhello")) == b"\x00\xffhello"
