@@ -56,8 +56,25 @@ def _describe(data: bytes) -> str:
     return "starts with " + (repr(head.decode("latin-1")) if head.isascii() else head.hex(" "))
 
 
-def iter_xml_documents(data: bytes, *, what: str = "document", depth: int = 0) -> Iterator[bytes]:
+class _Budget:
+    """Bytes every layer may still produce, shared across the whole unwrap: a zip of zips (or a gzip
+    inside base64 inside a zip) cannot multiply the cap by nesting."""
+
+    def __init__(self) -> None:
+        self.left = MAX_INPUT_BYTES
+
+    def spend(self, size: int, what: str) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise InvoiceParseError(f"{what}: unwrapping produces more than {MAX_INPUT_BYTES} bytes in total")
+
+
+def iter_xml_documents(data: bytes, *, what: str = "document") -> Iterator[bytes]:
     """Yield every XML document inside ``data`` (one for raw XML, several for a zip)."""
+    yield from _unwrap(data, what, 0, _Budget())
+
+
+def _unwrap(data: bytes, what: str, depth: int, budget: _Budget) -> Iterator[bytes]:
     if not data or not data.strip(_WHITESPACE):
         raise InvoiceParseError(f"{what}: empty input")
     if len(data) > MAX_INPUT_BYTES:
@@ -65,14 +82,20 @@ def iter_xml_documents(data: bytes, *, what: str = "document", depth: int = 0) -
     if depth > MAX_DEPTH:
         raise InvoiceParseError(f"{what}: wrapped more than {MAX_DEPTH} levels deep")
     kind = kind_of(data)
+    if kind == "base64" and what.endswith("(base64)"):
+        kind = "unknown"  # base64 inside base64 is noise that happens to use the alphabet, not a wrapping
     if kind == "xml":
         yield data
     elif kind == "base64":
-        yield from iter_xml_documents(_b64decode(data, what), what=f"{what} (base64)", depth=depth + 1)
+        decoded = _b64decode(data, what)
+        budget.spend(len(decoded), what)
+        yield from _unwrap(decoded, f"{what} (base64)", depth + 1, budget)
     elif kind == "gzip":
-        yield from iter_xml_documents(_gunzip(data, what), what=f"{what} (gzip)", depth=depth + 1)
+        inflated = _gunzip(data, what, budget.left)
+        budget.spend(len(inflated), what)
+        yield from _unwrap(inflated, f"{what} (gzip)", depth + 1, budget)
     elif kind == "zip":
-        yield from _unzip(data, what, depth)
+        yield from _unzip(data, what, depth, budget)
     elif kind == "pdf":
         raise InvoiceParseError(f"{what}: got a PDF rendering, not the UBL-TR XML")
     else:
@@ -95,20 +118,20 @@ def _b64decode(data: bytes, what: str) -> bytes:
         raise InvoiceParseError(f"{what}: invalid base64 ({_describe(data)})") from None
 
 
-def _gunzip(data: bytes, what: str) -> bytes:
+def _gunzip(data: bytes, what: str, limit: int) -> bytes:
     inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, auto-detected
     try:
-        out = inflater.decompress(data, MAX_INPUT_BYTES + 1)
+        out = inflater.decompress(data, max(limit, 0) + 1)
     except zlib.error as exc:
         raise InvoiceParseError(f"{what}: corrupt gzip data ({exc})") from None
-    if len(out) > MAX_INPUT_BYTES or inflater.unconsumed_tail:
+    if len(out) > limit or inflater.unconsumed_tail:
         raise InvoiceParseError(f"{what}: gzip inflates beyond the {MAX_INPUT_BYTES} byte limit")
     if not inflater.eof:
         raise InvoiceParseError(f"{what}: truncated gzip data")
     return out
 
 
-def _unzip(data: bytes, what: str, depth: int) -> Iterator[bytes]:
+def _unzip(data: bytes, what: str, depth: int, budget: _Budget) -> Iterator[bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
@@ -117,17 +140,20 @@ def _unzip(data: bytes, what: str, depth: int) -> Iterator[bytes]:
         entries = archive.infolist()
         if len(entries) > MAX_ZIP_ENTRIES:
             raise InvoiceParseError(f"{what}: zip holds {len(entries)} entries (limit {MAX_ZIP_ENTRIES})")
-        budget = MAX_INPUT_BYTES
+        # zipfile never returns more than an entry's declared size, so the declared total bounds inflation
+        declared = sum(entry.file_size for entry in entries)
+        if declared > budget.left:
+            raise InvoiceParseError(f"{what}: zip would inflate to {declared} bytes (limit {MAX_INPUT_BYTES})")
         found = 0
         for entry in entries:
             if entry.is_dir() or entry.filename.lower().endswith(_SKIPPED_SUFFIXES):
                 continue
-            content = _read_entry(archive, entry, budget, what)
-            budget -= len(content)
+            content = _read_entry(archive, entry, budget.left, what)
+            budget.spend(len(content), what)
             kind = kind_of(content)
             if kind in ("pdf", "unknown") or not content.strip(_WHITESPACE):
                 continue
-            for document in iter_xml_documents(content, what=f"{what} zip entry {entry.filename}", depth=depth + 1):
+            for document in _unwrap(content, f"{what} zip entry {entry.filename}", depth + 1, budget):
                 found += 1
                 yield document
         if not found:
