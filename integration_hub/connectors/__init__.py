@@ -13,7 +13,9 @@ from importlib import import_module
 
 from integration_hub.connectors.base import Connector, ConnectorConfig
 
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "karbon": "integration_hub.connectors.karbon:build_karbon",
+}
 
 
 def has_connector(integration_id: str) -> bool:
