@@ -46,14 +46,17 @@ def _einvoice(integration_id: str, name: str) -> StreamSpec:
 
 
 KARBON_PILLARS: dict[str, str] = {
-    "tenant": "Users, roles, teams, tenant settings and custom fields (reference data; a daily snapshot).",
-    "work": "Work items (by start date), work templates and estimate summaries.",
-    "contacts": "Contacts, organizations and client groups changed in the window, with their custom field values "
-    "and business cards.",
-    "time": "Individual time entries (by entry date): minutes, rates, cost, work item and user keys.",
-    "ar": "Invoices (by invoice date) with their line items, and payments.",
-    "content_items": "Notes, comments and files of the entities that changed in the window.",
-    "accounting": "Accounting details of the clients that changed in the window.",
+    "tenant": "Users, roles, teams, custom field definitions and tenant settings (reference data without history: "
+    "a snapshot on the window's last day).",
+    "work": "Work items by start date (the only range filter Karbon offers for work).",
+    "contacts": "Contacts and organizations changed in the window (read newest-first, stopping below the window), "
+    "client groups, and the business cards and custom field values of the changed clients.",
+    "time": "Individual time entries by entry date: minutes, rate, cost, work item, client and user keys.",
+    "ar": "Invoices by invoice date with their line items, and payments by payment date.",
+    "content_items": "Files attached to the contacts, organizations and work items that changed in the window "
+    "(notes and comments have no list endpoint; webhooks name them).",
+    "accounting": "Accounting details (legal name, entity type, base currency, registrations) of the clients that "
+    "changed in the window.",
 }
 
 STREAMS: tuple[StreamSpec, ...] = (
