@@ -1,0 +1,100 @@
+"""EDM Bilişim connector: incoming and outgoing e-Fatura / e-Arşiv invoices from ``EFaturaEDM.svc``.
+
+Public entry: :func:`build_edm` (the ``CONNECTORS`` factory) and :class:`EdmConnector`.
+
+Settings: ``username``, ``environment`` (``test``/``production``), ``base_url`` (wins over
+``environment``; a bare origin gets :data:`~.settings.SERVICE_PATH` appended), ``start_date``; optional
+``requests_per_minute``. Secret: ``password``.
+
+Requests for a window holding *n* incoming and *m* outgoing invoices: 1 ``Login`` + about
+``n / LIMIT + 1`` plus ``m / LIMIT + 1`` ``GetInvoice`` pages (each re-reads the invoices of its boundary
+second, see :mod:`.client`) + 1 ``Logout``; one more ``Login`` per session that expires mid-window.
+
+Never called: ``MarkInvoice`` or any other state-changing operation. ``READ_INCLUDED=true`` makes the
+listing independent of what other programs marked as read, so re-collecting a window is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from integration_hub.connectors.base import (
+    ConfigurationError,
+    ConnectionTestResult,
+    ConnectorConfig,
+    ConnectorError,
+    DateWindow,
+)
+from integration_hub.connectors.edm import settings
+from integration_hub.connectors.edm.client import PROVIDER, EdmClient, EdmInvoice
+from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, resolve_base_url
+from integration_hub.connectors.http import RetryPolicy, shared_bucket
+
+__all__ = ["EdmClient", "EdmConnector", "EdmInvoice", "build_edm", "service_url"]
+
+
+def service_url(config: ConnectorConfig) -> str:
+    """The ``EFaturaEDM.svc`` endpoint for ``config`` (environment URL, or ``base_url`` + standard path)."""
+    url = resolve_base_url(config, settings.ENVIRONMENTS, PROVIDER)
+    if urlsplit(url).path in ("", "/"):
+        url = url.rstrip("/") + settings.SERVICE_PATH
+    return url
+
+
+class EdmConnector(EInvoiceConnector):
+    """Collects the ``invoices`` stream (both directions) for one EDM portal user."""
+
+    provider = PROVIDER
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        *,
+        limit: int = settings.LIMIT,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        super().__init__(config)
+        username = str(config.setting("username", "")).strip()
+        if not username:
+            raise ConfigurationError(f"{PROVIDER}: the 'username' setting is required")
+        if limit < 1:
+            raise ConfigurationError(f"{PROVIDER}: limit must be at least 1")
+        password = config.secret("password")
+        rate = float(config.setting("requests_per_minute", settings.REQUESTS_PER_MINUTE))
+        self.client = EdmClient(
+            service_url(config),
+            username=username,
+            password=password,
+            stats=self.stats,
+            bucket=shared_bucket(PROVIDER, username, rate),
+            retry=retry,
+            timeout=timeout,
+            limit=limit,
+        )
+
+    def __repr__(self) -> str:
+        return f"EdmConnector({self.client!r})"
+
+    def test_connection(self) -> ConnectionTestResult:
+        """``Login`` then ``Logout``: proves the endpoint and the credentials without reading anything."""
+        try:
+            self.client.login()
+        except ConnectorError as exc:
+            return ConnectionTestResult(False, str(exc))
+        self.client.logout()
+        return ConnectionTestResult(True, f"Connected to EDM Bilişim as '{self.client.username}'")
+
+    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
+        for invoice in self.client.invoices(settings.DIRECTIONS[direction], window.start, window.last):
+            assert invoice.content is not None  # listed with HEADER_ONLY=N
+            yield invoice.content
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def build_edm(config: ConnectorConfig) -> EdmConnector:
+    """``CONNECTORS`` factory for ``edm``."""
+    return EdmConnector(config)
