@@ -53,7 +53,8 @@ def kind_of(data: bytes) -> str:
 
 def _describe(data: bytes) -> str:
     head = data[:8]
-    return "starts with " + (repr(head.decode("latin-1")) if head.isascii() else head.hex(" "))
+    printable = all(32 <= byte < 127 for byte in head)
+    return "starts with " + (repr(head.decode("ascii")) if printable else head.hex(" "))
 
 
 class _Budget:
@@ -119,6 +120,9 @@ def _b64decode(data: bytes, what: str) -> bytes:
 
 
 def _gunzip(data: bytes, what: str, limit: int) -> bytes:
+    declared = int.from_bytes(data[-4:], "little") if data.startswith(b"\x1f\x8b") and len(data) >= 18 else 0
+    if declared > limit:  # ISIZE trailer: refuse an honest bomb before inflating anything
+        raise InvoiceParseError(f"{what}: gzip would inflate to {declared} bytes (limit {MAX_INPUT_BYTES})")
     inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, auto-detected
     try:
         out = inflater.decompress(data, max(limit, 0) + 1)
