@@ -1,0 +1,213 @@
+"""İşNet ``SearchInvoice`` over hand-built SOAP envelopes, with the DataContract rules WCF imposes.
+
+WCF's DataContractSerializer reads members in a fixed order (ordinal-alphabetical for İşNet's
+contracts) and silently *skips* an element that arrives after the member it belongs to: a request with
+``MinInvoiceDate`` before ``MaxInvoiceDate`` loses its upper bound without any error. So every
+DataContract element here is written by :func:`data_contract`, which sorts the members ordinally;
+the order is a property of the code, not of each call site.
+
+Identity is the company VKN (``CompanyTaxCode``) plus, in production, İşNet's IP whitelist: there is
+no username or password. An unknown or unwhitelisted VKN is reported as ``Result=Failed`` with an
+``ErrorMessage`` (HTTP 200), which we turn into an :class:`AuthenticationError` naming the setting.
+
+We ask for ``IsXMLIncluded=true`` so every page carries the UBL documents inline: listing *is*
+downloading, one request per 100 invoices. We never send an ``ETTN`` element: an empty ETTN filter
+makes İşNet return the account's first invoice instead of the date range.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from lxml import etree
+
+from integration_hub.connectors.base import AuthenticationError, CollectStats, ProviderError
+from integration_hub.connectors.efatura.soap import SoapClient, SoapFault
+from integration_hub.connectors.http import RetryPolicy, TokenBucket
+from integration_hub.connectors.isnet import settings
+
+PROVIDER = "isnet"
+Value = str | int | bool | Mapping[str, "Value"]
+
+
+def data_contract(parent: etree._Element, members: Mapping[str, Value]) -> None:
+    """Append ``members`` to ``parent`` as DataContract elements in WCF's (ordinal) member order;
+    nested mappings become nested contracts, booleans ``true``/``false``."""
+    for name in sorted(members):
+        value = members[name]
+        element = etree.SubElement(parent, etree.QName(settings.MODEL_NAMESPACE, name))
+        if isinstance(value, Mapping):
+            data_contract(element, value)
+        elif isinstance(value, bool):
+            element.text = "true" if value else "false"
+        else:
+            element.text = str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One ``SearchInvoice`` answer: the documents of this page and the service's paging numbers."""
+
+    documents: list[tuple[str, bytes]]  # (ETTN, UBL bytes)
+    total_records: int
+    total_pages: int
+    current_page: int
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
+    if parent is None:
+        return None
+    for child in parent:
+        if _local(child) == name:
+            return child
+    return None
+
+
+def _text(parent: etree._Element | None, name: str) -> str:
+    child = _child(parent, name)
+    return (child.text or "").strip() if child is not None else ""
+
+
+def _int(parent: etree._Element | None, name: str, default: int) -> int:
+    raw = _text(parent, name)
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise ProviderError(f"{PROVIDER}: PagingResponse.{name} is not a number: {raw[:20]!r}") from None
+
+
+def _document(ettn: str, raw: str) -> bytes:
+    """``InvoiceXml`` as bytes: İşNet's encoding is unconfirmed, so accept inline XML and base64."""
+    text = raw.strip()
+    if text.startswith("<"):
+        return text.encode("utf-8")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ProviderError(f"{PROVIDER}: InvoiceXml of {ettn} is neither XML nor base64") from None
+
+
+class IsnetClient:
+    """One company VKN at one İşNet InvoiceService endpoint."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        vkn: str,
+        stats: CollectStats | None = None,
+        bucket: TokenBucket | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        records_per_page: int = settings.RECORDS_PER_PAGE,
+    ) -> None:
+        self.vkn = vkn
+        self.records_per_page = records_per_page
+        self.soap = SoapClient(
+            endpoint,
+            provider=PROVIDER,
+            action_prefix=settings.ACTION_PREFIX,
+            stats=stats,
+            bucket=bucket,
+            retry=retry,
+            timeout=timeout,
+            classify_fault=self._classify,
+        )
+
+    def __repr__(self) -> str:
+        return f"IsnetClient(endpoint={self.soap.endpoint!r}, vkn={self.vkn!r})"
+
+    @property
+    def stats(self) -> CollectStats:
+        return self.soap.stats
+
+    @staticmethod
+    def _classify(fault: SoapFault) -> Exception:
+        return ProviderError(f"{PROVIDER}: service fault {fault.code}: {fault.message[:300]}")
+
+    def _failure(self, message: str) -> Exception:
+        lowered = message.lower()
+        if any(marker in lowered for marker in settings.IDENTITY_FAILURE_MARKERS):
+            return AuthenticationError(
+                f"{PROVIDER}: İşNet does not accept VKN {self.vkn} from this client ({message}); check the 'vkn' "
+                "setting and that İşNet has whitelisted the hub's egress IP for it"
+            )
+        return ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} failed: {message}")
+
+    def search(
+        self, direction: str, first: date, last: date, page: int, *, include_xml: bool = True, size: int | None = None
+    ) -> SearchPage:
+        """One ``SearchInvoice`` page of invoices of ``direction`` (``in``/``out``) issued ``first``..``last``."""
+        operation = etree.Element(
+            etree.QName(settings.SERVICE_NAMESPACE, settings.SEARCH_INVOICE),
+            nsmap={"tem": settings.SERVICE_NAMESPACE, "ein": settings.MODEL_NAMESPACE},
+        )
+        request = etree.SubElement(operation, etree.QName(settings.SERVICE_NAMESPACE, "request"))
+        data_contract(
+            request,
+            {
+                "CompanyTaxCode": self.vkn,
+                "InvoiceDirection": settings.DIRECTIONS[direction],
+                "MaxInvoiceDate": datetime.combine(last, time(23, 59, 59)).strftime(settings.DATE_TIME_FORMAT),
+                "MinInvoiceDate": datetime.combine(first, time.min).strftime(settings.DATE_TIME_FORMAT),
+                "PagingRequest": {"PageNumber": page, "RecordsPerPage": size or self.records_per_page},
+                "ResultSet": {
+                    "IsAdditionalTaxIncluded": False,
+                    "IsArchiveIncluded": True,  # invoices archived in the portal are still invoices
+                    "IsInvoiceDetailIncluded": False,  # lines come from the UBL itself
+                    "IsXMLIncluded": include_xml,
+                },
+            },
+        )
+        response = self.soap.call(settings.SEARCH_INVOICE, operation)
+        self.stats.pages += 1
+        result = _child(response, f"{settings.SEARCH_INVOICE}Result")
+        if result is None:
+            raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} answer has no {settings.SEARCH_INVOICE}Result")
+        if _text(result, "Result").lower() == "failed" or _text(result, "IsSucceded").lower() == "false":
+            message = _text(result, "ErrorMessage") or _text(result, "Message") or "no error message"
+            raise self._failure(message)
+        documents = []
+        invoices = _child(result, "Invoices")
+        for invoice in invoices if invoices is not None else ():
+            ettn = _text(invoice, "ETTN")
+            if not ettn:
+                raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} returned an invoice without ETTN")
+            if include_xml:
+                raw = _text(invoice, "InvoiceXml")
+                if not raw:
+                    raise ProviderError(f"{PROVIDER}: invoice {ettn} came without InvoiceXml although it was asked for")
+                documents.append((ettn, _document(ettn, raw)))
+            else:
+                documents.append((ettn, b""))
+        paging = _child(result, "PagingResponse")
+        return SearchPage(
+            documents=documents,
+            total_records=_int(paging, "TotalRecords", len(documents)),
+            total_pages=_int(paging, "TotalPages", 1),
+            current_page=_int(paging, "CurrentPage", page),
+        )
+
+    def documents(self, direction: str, first: date, last: date) -> Iterator[tuple[str, bytes]]:
+        """Every invoice of ``direction`` issued ``first``..``last``: pages 1.. until ``TotalPages``.
+        Adds the service's ``TotalRecords`` to ``stats.reported_counts['invoice']``."""
+        page = 1
+        while True:
+            result = self.search(direction, first, last, page)
+            if page == 1:
+                self.stats.add_reported("invoice", result.total_records)
+            yield from result.documents
+            if not result.documents or page >= result.total_pages:
+                return
+            page += 1
+
+    def close(self) -> None:
+        self.soap.close()

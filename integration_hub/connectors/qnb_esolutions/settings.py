@@ -1,0 +1,63 @@
+"""QNB e-Solutions (eFinans) connectorService: addresses, operation names, limits and fault codes.
+
+Sources are summarised in ``efatura.md`` §1.4 and §4. Anything QNB has not published is marked *[I]*
+(our decision); the simulator implements the same values, so client and simulator agree on them.
+"""
+
+from __future__ import annotations
+
+# JAX-WS service namespace; request children are unqualified (elementFormDefault="unqualified").
+NAMESPACE = "http://service.connector.uut.cs.com.tr/"
+
+# Full connectorService endpoints (the WSDL lives at ``?wsdl``; we never download it at run time).
+ENVIRONMENTS: dict[str, str] = {
+    "test": "https://erpefaturatest1.qnbesolutions.com.tr/efatura/ws/connectorService",
+    "production": "https://connector.qnbesolutions.com.tr/connector/ws/connectorService",
+}
+# Appended when ``base_url`` is a bare origin (``http://127.0.0.1:8404``): the path the simulator serves.
+# A ``base_url`` that already has a path is used verbatim.
+SERVICE_PATH = "/efatura/ws/connectorService"
+
+# The only operations the collector calls. All of them are read-only.
+LIST_INCOMING = "gelenBelgeleriListeleExt"
+DOWNLOAD_INCOMING = "gelenBelgeleriIndir"
+LIST_OUTGOING = "gidenBelgeleriListele"
+DOWNLOAD_OUTGOING = "gidenBelgeleriIndirEttn"
+
+DOCUMENT_TYPE = "FATURA"
+DOCUMENT_FORMAT = "UBL"
+# Incoming approval filter. QNB's docs say a blank ``onayDurum`` lists approved documents only, which
+# would hide commercial invoices still awaiting the buyer's answer; an inventory wants every invoice.
+APPROVAL_ALL = "HEPSI"
+DATE_FORMAT = "%Y%m%d"  # yyyyMMdd in requests and responses; timestamps are yyyyMMddHHmmssSSS
+
+# "At most 100 records" per incoming list call (QNB docs); a shorter page means the cursor is exhausted.
+INCOMING_PAGE_SIZE = 100
+# ETTNs per gelenBelgeleriIndir / gidenBelgeleriIndirEttn call [I]: QNB publishes no limit, so we use the
+# one limit it does publish (100 per incoming list call): one download per listed page, and a response
+# of at most 100 UBL documents (tens of megabytes of base64 even with embedded PDF/XSLT attachments).
+DOWNLOAD_BATCH = 100
+# gidenBelgeleriListele has no paging and no published cap [I]. A response holding this many rows is
+# treated as truncated and the date range is split in two (see QnbClient.outgoing_documents).
+OUTGOING_LIST_CAP = 1000
+
+# 180 requests per minute per account: the limit QNB communicates to ERP integrators.
+REQUESTS_PER_MINUTE = 180
+
+# Fault codes ("[EFxxxx] text" in faultstring; the simulator also puts the code in faultcode).
+FAULT_UNVERIFIED = "EF0556"  # "Mali mühür veya e-imza doğrulaması gereklidir." (public material)
+FAULT_LOGIN_FAILED = "EF0003"  # [I] exact wrong-password text is unpublished; see AUTH_FAILURE_MARKERS
+FAULT_VKN_NOT_AUTHORISED = "EF0010"  # [I] the user may not act for the requested VKN
+# Because QNB's wrong-password text is unpublished, a fault whose text mentions a login/password problem
+# (lower-cased fragments) or a WS-Security fault code is also treated as rejected credentials.
+AUTH_FAILURE_MARKERS = (
+    "oturum aç",
+    "şifre",
+    "parola",
+    "kullanıcı adı",
+    "giriş başarısız",
+    "login",
+    "password",
+    "authentication",
+)
+WS_SECURITY_FAULTS = frozenset({"FailedAuthentication", "InvalidSecurity", "InvalidSecurityToken"})

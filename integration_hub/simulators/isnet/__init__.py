@@ -1,0 +1,86 @@
+"""A faithful fake of İşNet's ``InvoiceService.svc`` (WCF, DataContract) for tests and demos.
+
+Public API::
+
+    sim = IsnetSimulator(seed=1, companies=1, vkns=["1234567890"], start=date(2025, 1, 1), days=90,
+                         per_day=(0, 4), walled={"5555555555": frozenset({"10.0.0.1"})}, fail_rate=0.0)
+    sim.app                                   # Starlette app, served at SERVICE_PATH
+    sim.app.state.simulator is sim
+    sim.companies                             # {"c1": IsnetCompany(slug, vkn, name, allowed_ips)}
+    sim.invoices("c1", "in", window)          # the GeneratedInvoices a collector must return
+    sim.calls                                 # [SimCall(operation, vkn, status, outcome, params, ignored)]
+    sim.fail_next(3)                          # the next 3 calls answer a bare HTTP 503
+
+Identity is the company VKN (``CompanyTaxCode``), no password; ``walled`` companies only accept the
+listed client IPs (İşNet's production whitelist). ``SimCall.params`` holds the DataContract members the
+service actually read and ``ignored`` the elements it skipped, so tests can prove a client sends its
+members in WCF (alphabetical) order. Fault injection: ``fail_rate`` (seeded) and ``fail_next(n)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, timedelta
+
+from integration_hub.simulators.isnet.app import SERVICE_PATH
+from integration_hub.simulators.isnet.simulator import (
+    READ_ONLY_OPERATIONS,
+    STATE_CHANGING_OPERATIONS,
+    TEST_VKN,
+    IsnetCompany,
+    IsnetSimulator,
+    SimCall,
+    create_app,
+)
+
+__all__ = [
+    "READ_ONLY_OPERATIONS",
+    "SERVICE_PATH",
+    "STATE_CHANGING_OPERATIONS",
+    "TEST_VKN",
+    "IsnetCompany",
+    "IsnetSimulator",
+    "SimCall",
+    "create_app",
+    "main",
+]
+
+
+def _vkn(value: str) -> str:
+    if not (value.isdigit() and len(value) in (10, 11)):
+        raise argparse.ArgumentTypeError("expected a 10-digit VKN or 11-digit TCKN")
+    return value
+
+
+def main(argv: list[str]) -> None:
+    """``integration-hub simulate isnet --port P [--seed S] [--companies N] [--days D] [--vkn V]...``."""
+    from integration_hub.simulators.server import serve
+
+    parser = argparse.ArgumentParser(prog="integration-hub simulate isnet", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8405)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--companies", type=int, default=1, help=f"simulated companies (the first is {TEST_VKN})")
+    parser.add_argument("--days", type=int, default=90, help="days of invoices, ending today")
+    parser.add_argument(
+        "--vkn", type=_vkn, action="append", default=[], help="an extra company with this VKN (repeatable)"
+    )
+    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of calls answered with HTTP 503")
+    parser.add_argument("--max-page-size", type=int, default=100)
+    args = parser.parse_args(argv)
+    if args.companies < 1 or args.days < 1:
+        parser.error("--companies and --days must be at least 1")
+    sim = IsnetSimulator(
+        seed=args.seed,
+        companies=args.companies,
+        vkns=args.vkn,
+        start=date.today() - timedelta(days=args.days - 1),
+        days=args.days,
+        per_day=tuple(args.per_day),
+        fail_rate=args.fail_rate,
+        max_page_size=args.max_page_size,
+    )
+    for company in sim.companies.values():
+        print(f"company={company.slug} vkn={company.vkn} name={company.name}", flush=True)
+    print(f"serving İşNet InvoiceService on http://127.0.0.1:{args.port}{SERVICE_PATH}", flush=True)
+    serve(sim.app, args.port)

@@ -1,0 +1,173 @@
+"""The İşNet simulator's state: companies (known by VKN), their invoices, the call log, fault injection.
+
+Kept apart from the HTTP handlers (:mod:`.app`) so that tests read the expected values straight from
+the objects the server answers from: ``sim.invoices(company, direction, window)`` is exactly what a
+collector must return, ``sim.calls`` is every request the server answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+
+from integration_hub.connectors.base import DateWindow
+from integration_hub.connectors.efatura.ubl import Invoice, parse_invoice
+from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox
+from integration_hub.simulators.isnet.app import build_app
+
+TEST_VKN = "4810173324"  # İşNet's public test company
+STATE_CHANGING_OPERATIONS = frozenset(
+    {"SendInvoice", "SendInvoiceReply", "ArchiveInvoice", "DeArchiveInvoice", "MarkInvoiceAsRead"}
+)
+READ_ONLY_OPERATIONS = frozenset({"SearchInvoice", "GetDocumentViewerLink"})
+_NAMES = ("Marmara Enerji", "Akdeniz Lojistik", "İç Anadolu Un", "Toros Çimento", "Yeşilırmak Tarım")
+
+
+@dataclass(frozen=True)
+class IsnetCompany:
+    """A company known to İşNet by its VKN; ``allowed_ips`` is the production IP whitelist (``None``:
+    any client, as on the test service)."""
+
+    slug: str
+    vkn: str
+    name: str
+    allowed_ips: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class SimCall:
+    """One request the simulator answered. ``params`` holds the DataContract members the service read,
+    ``ignored`` the elements it skipped (out of order, unknown, foreign namespace)."""
+
+    operation: str
+    vkn: str | None
+    status: int
+    outcome: str | None = None  # "Success" | "Failed" | a WCF fault code
+    params: dict[str, Any] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+
+def generated_vkns(seed: int, count: int) -> list[str]:
+    """İşNet's test VKN first, then deterministic 10-digit VKNs."""
+    rng = random.Random(f"isnet-companies-{seed}")
+    return [TEST_VKN] + [str(rng.randrange(10**9, 10**10)) for _ in range(count - 1)]
+
+
+class IsnetSimulator:
+    """A fake İşNet InvoiceService. Serve :attr:`app` with ``simulators.server.running``."""
+
+    STATE_CHANGING_OPERATIONS = STATE_CHANGING_OPERATIONS
+    READ_ONLY_OPERATIONS = READ_ONLY_OPERATIONS
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        companies: int = 1,
+        vkns: Sequence[str] = (),
+        start: date | None = None,
+        days: int = 90,
+        per_day: tuple[int, int] = (0, 4),
+        walled: dict[str, frozenset[str]] | None = None,
+        fail_rate: float = 0.0,
+        max_page_size: int = 100,
+    ) -> None:
+        self.start = start or date.today() - timedelta(days=days - 1)
+        self.days = days
+        self.fail_rate = fail_rate
+        self.max_page_size = max_page_size
+        self.calls: list[SimCall] = []
+        self._rng = random.Random(seed)
+        self._fail_next = 0
+        self._lock = threading.Lock()
+        self._parsed: dict[str, Invoice] = {}
+
+        all_vkns = list(dict.fromkeys([*generated_vkns(seed, companies), *vkns, *(walled or {})]))
+        self.companies: dict[str, IsnetCompany] = {}
+        for index, vkn in enumerate(all_vkns, start=1):
+            slug = f"c{index}"
+            name = f"{_NAMES[(index - 1) % len(_NAMES)]} A.Ş."
+            self.companies[slug] = IsnetCompany(slug, vkn, name, (walled or {}).get(vkn))
+        self.datasets: dict[str, list[GeneratedInvoice]] = {
+            company.slug: sorted(
+                generate_mailbox(seed + index, company.vkn, company.name, self.start, days, per_day=per_day),
+                key=lambda i: (i.created_at, i.ettn),
+            )
+            for index, company in enumerate(self.companies.values())
+        }
+        self.app: Starlette = build_app(self)
+        self.app.state.simulator = self
+
+    # -- used by the app ------------------------------------------------------------------------------
+
+    def company_of(self, vkn: str) -> IsnetCompany | None:
+        return next((c for c in self.companies.values() if c.vkn == vkn), None)
+
+    def ordered(self, slug: str) -> list[GeneratedInvoice]:
+        """The company's invoices in the order İşNet pages them (creation time, then ETTN)."""
+        return self.datasets[slug]
+
+    def parsed(self, invoice: GeneratedInvoice) -> Invoice:
+        """The UBL document read back, for İşNet's own invoice model (totals, lines, addresses)."""
+        with self._lock:
+            cached = self._parsed.get(invoice.ettn)
+        if cached is None:
+            cached = parse_invoice(invoice.xml)
+            with self._lock:
+                self._parsed[invoice.ettn] = cached
+        return cached
+
+    @staticmethod
+    def is_archived(invoice: GeneratedInvoice) -> bool:
+        """About one invoice in eight has been moved to the portal archive (deterministic by ETTN) [I]."""
+        return hashlib.sha256(invoice.ettn.lower().encode()).digest()[0] % 8 == 0
+
+    def fail_next(self, count: int) -> None:
+        """Answer the next ``count`` calls with a bare HTTP 503 (deterministic faults)."""
+        with self._lock:
+            self._fail_next = count
+
+    def should_fail(self) -> bool:
+        with self._lock:
+            if self._fail_next > 0:
+                self._fail_next -= 1
+                return True
+            return self.fail_rate > 0 and self._rng.random() < self.fail_rate
+
+    def record(
+        self,
+        operation: str,
+        vkn: str | None,
+        status: int,
+        outcome: str | None = None,
+        params: dict[str, Any] | None = None,
+        ignored: list[str] | None = None,
+    ) -> None:
+        with self._lock:
+            self.calls.append(SimCall(operation, vkn, status, outcome, dict(params or {}), list(ignored or [])))
+
+    # -- for tests and the demo -----------------------------------------------------------------------
+
+    def mailbox(self, company: str) -> list[GeneratedInvoice]:
+        """Every invoice of ``company`` (slug), both directions."""
+        return list(self.datasets[company])
+
+    def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
+        """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window``."""
+        return [i for i in self.datasets[company] if i.direction == direction and i.issue_date in window]
+
+    def calls_to(self, operation: str) -> list[SimCall]:
+        return [call for call in self.calls if call.operation == operation]
+
+
+def create_app(**options: Any) -> Starlette:
+    """The Starlette app of a new :class:`IsnetSimulator`; ``app.state.simulator`` holds its invoices and
+    call log."""
+    return IsnetSimulator(**options).app

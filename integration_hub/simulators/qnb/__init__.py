@@ -1,0 +1,96 @@
+"""A faithful fake of QNB e-Solutions' ``connectorService`` (and ``userService`` login) for tests and demos.
+
+Public API::
+
+    sim = QnbSimulator(seed=1, companies=2, start=date(2025, 1, 1), days=90, per_day=(0, 4),
+                       credentials=[("demo", "demo-pass")], fail_rate=0.0)
+    sim.app                                   # Starlette app (serve with simulators.server.running)
+    sim.app.state.simulator is sim
+    sim.accounts                              # [QnbAccount(username, password, vkn, verified)]
+    sim.invoices("c1", "in", window)          # the GeneratedInvoices a collector must return
+    sim.calls                                 # [SimCall(operation, user, status, fault, params)]
+    sim.fail_next(3)                          # the next 3 calls answer a bare HTTP 503
+
+What it reproduces: WS-Security ``UsernameToken`` (plain text only) *or* ``wsLogin`` + ``JSESSIONID``
+cookie; bad credentials → HTTP 500 fault ``[EF0003] Oturum açma işlemi başarısız...`` *[I text]*;
+unverified accounts → ``[EF0556]``; a VKN the user may not act for → ``[EF0010]`` *[I]*; portal
+sequence numbers with gaps; at most 100 rows per incoming list call, strictly after the cursor, with
+yyyyMMdd issue/arrival date and ``onayDurum`` filters; outgoing lists by yyyyMMdd date range, truncated
+at ``outgoing_limit`` *[I]*; downloads of up to ``download_limit`` ETTNs *[I]* as a base64 zip with one
+``<ETTN>.xml`` each; compact timestamps. Fault injection: ``fail_rate`` (seeded) and ``fail_next(n)``
+answer connectorService calls with a plain HTTP 503 (no SOAP fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, timedelta
+
+from integration_hub.simulators.qnb.simulator import (
+    READ_ONLY_OPERATIONS,
+    STATE_CHANGING_OPERATIONS,
+    Company,
+    QnbAccount,
+    QnbSimulator,
+    SimCall,
+    create_app,
+)
+
+__all__ = [
+    "READ_ONLY_OPERATIONS",
+    "STATE_CHANGING_OPERATIONS",
+    "Company",
+    "QnbAccount",
+    "QnbSimulator",
+    "SimCall",
+    "create_app",
+    "main",
+]
+
+SERVICE_PATH = "/efatura/ws/connectorService"
+
+
+def _credentials(value: str) -> tuple[str, str]:
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("expected USER:PASS")
+    return user, password
+
+
+def main(argv: list[str]) -> None:
+    """``integration-hub simulate qnb --port P [--seed S] [--companies N] [--days D] [--credentials U:P]...``."""
+    from integration_hub.simulators.server import serve
+
+    parser = argparse.ArgumentParser(prog="integration-hub simulate qnb", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8404)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--companies", type=int, default=1, help="number of simulated companies (one account each)")
+    parser.add_argument("--days", type=int, default=90, help="days of invoices, ending today")
+    parser.add_argument(
+        "--credentials",
+        type=_credentials,
+        action="append",
+        default=[],
+        metavar="USER:PASS",
+        help="an extra account for the first company (repeatable)",
+    )
+    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of calls answered with HTTP 503")
+    args = parser.parse_args(argv)
+    if args.companies < 1 or args.days < 1:
+        parser.error("--companies and --days must be at least 1")
+    sim = QnbSimulator(
+        seed=args.seed,
+        companies=args.companies,
+        start=date.today() - timedelta(days=args.days - 1),
+        days=args.days,
+        per_day=tuple(args.per_day),
+        credentials=args.credentials,
+        fail_rate=args.fail_rate,
+    )
+    for account in sim.accounts:
+        company = sim.company_of(account.vkn)
+        slug = company.slug if company else "?"
+        print(f"company={slug} vkn={account.vkn} username={account.username} password={account.password}", flush=True)
+    print(f"serving QNB connectorService on http://127.0.0.1:{args.port}{SERVICE_PATH}", flush=True)
+    serve(sim.app, args.port)

@@ -1,0 +1,261 @@
+"""The İşNet connector against the İşNet simulator over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+
+import pytest
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from integration_hub.connectors.base import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectorConfig,
+    DateWindow,
+    ProviderError,
+    TransientError,
+)
+from integration_hub.connectors.http import RetryPolicy
+from integration_hub.connectors.isnet import IsnetConnector, build_isnet, service_url, settings
+from integration_hub.connectors.isnet.client import data_contract
+from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
+from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
+from integration_hub.simulators.server import running
+from integration_hub_tests.connectors.isnet.expectations import expected, summarize
+
+WALLED = "5555555555"
+START = date(2025, 1, 1)
+WINDOW = DateWindow(date(2025, 1, 15), date(2025, 3, 16))  # 60 days
+FAST = RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.003)
+ALL_ON = {"IsAdditionalTaxIncluded": False, "IsArchiveIncluded": True, "IsInvoiceDetailIncluded": False}
+
+
+def _sim(**options) -> IsnetSimulator:
+    defaults = {"seed": 31, "start": START, "days": 90, "per_day": (2, 6), "walled": {WALLED: frozenset({"10.9.9.9"})}}
+    return IsnetSimulator(**{**defaults, **options})
+
+
+@pytest.fixture(scope="module")
+def served():
+    sim = _sim()
+    with running(sim.app) as base:
+        yield sim, base
+
+
+def _config(base: str, vkn: str = TEST_VKN, **extra) -> ConnectorConfig:
+    return ConnectorConfig(settings={"vkn": vkn, "base_url": base, "requests_per_minute": 600000, **extra})
+
+
+def _connector(base: str, vkn: str = TEST_VKN, **kwargs) -> IsnetConnector:
+    return IsnetConnector(_config(base, vkn), retry=FAST, **kwargs)
+
+
+def _expected(sim: IsnetSimulator, window: DateWindow, company: str = "c1") -> dict:
+    return expected(sim.invoices(company, "in", window) + sim.invoices(company, "out", window))
+
+
+def _pages(count: int, size: int = settings.RECORDS_PER_PAGE) -> int:
+    return max(1, -(-count // size))
+
+
+def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_requests(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    connector = _connector(base)
+    records = list(connector.collect("invoices", WINDOW))
+
+    incoming, outgoing = sim.invoices("c1", "in", WINDOW), sim.invoices("c1", "out", WINDOW)
+    assert len(incoming) > 100 and len(outgoing) > 100  # more than one page each
+    assert any(sim.is_archived(i) for i in incoming + outgoing)  # archived ones are included too
+    assert summarize(records, WINDOW) == expected(incoming + outgoing)
+    assert len(records) == len(incoming) + len(outgoing) + sum(i.line_count for i in incoming + outgoing)
+
+    calls = sim.calls[before:]
+    assert len(calls) == _pages(len(incoming)) + _pages(len(outgoing)) == connector.stats.requests
+    assert connector.stats.pages == len(calls) and connector.stats.retries == 0
+    assert connector.stats.reported_counts == {"invoice": len(incoming) + len(outgoing)}
+    assert all(c.operation == "SearchInvoice" and c.outcome == "Success" for c in calls)
+    # every member was read (alphabetical order honoured), never an ETTN filter, XML inline, 1-based pages
+    assert all(c.ignored == [] for c in calls)
+    assert all("ETTN" not in c.params and c.params["CompanyTaxCode"] == TEST_VKN for c in calls)
+    assert all(c.params["ResultSet"] == {**ALL_ON, "IsXMLIncluded": True} for c in calls)
+    pages_in = [c.params["PagingRequest"]["PageNumber"] for c in calls if c.params["InvoiceDirection"] == "Incoming"]
+    assert pages_in == list(range(1, _pages(len(incoming)) + 1))
+    assert {(c.params["MinInvoiceDate"], c.params["MaxInvoiceDate"]) for c in calls} == {
+        (datetime(2025, 1, 15), datetime(2025, 3, 15, 23, 59, 59))
+    }
+
+
+def test_a_service_that_clamps_the_page_size_is_followed_by_its_paging_response() -> None:
+    sim = _sim(max_page_size=30, per_day=(0, 2))
+    with running(sim.app) as base:
+        connector = _connector(base)
+        records = list(connector.collect("invoices", WINDOW))
+    incoming, outgoing = sim.invoices("c1", "in", WINDOW), sim.invoices("c1", "out", WINDOW)
+    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    assert connector.stats.requests == _pages(len(incoming), 30) + _pages(len(outgoing), 30) > 2
+
+
+def test_empty_window_costs_one_request_per_direction(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    assert list(_connector(base).collect("invoices", DateWindow.single_day(date(2030, 1, 1)))) == []
+    assert [c.params["InvoiceDirection"] for c in sim.calls[before:]] == ["Incoming", "Outgoing"]
+
+
+def test_unknown_vkn_is_an_authentication_error_naming_the_vkn_not_retried(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    connector = _connector(base, vkn="1111111111")
+    with pytest.raises(AuthenticationError) as caught:
+        list(connector.collect("invoices", WINDOW))
+    message = str(caught.value)
+    assert "\n" not in message and "VKN 1111111111" in message and "check the 'vkn' setting" in message
+    assert "firma bulunamadı" in message
+    assert len(sim.calls) - before == 1 and connector.stats.retries == 0
+
+
+def test_unwhitelisted_ip_is_an_authentication_error(served) -> None:
+    _, base = served
+    with pytest.raises(AuthenticationError, match=rf"VKN {WALLED}.*whitelisted"):
+        list(_connector(base, vkn=WALLED).collect("invoices", WINDOW))
+
+
+def test_injected_503s_are_retried_and_the_result_is_still_exact(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    sim.fail_next(3)
+    connector = _connector(base)
+    records = list(connector.collect("invoices", WINDOW))
+    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    calls = sim.calls[before:]
+    assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
+    assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
+
+
+def test_random_503s_are_retried_too() -> None:
+    sim = _sim(fail_rate=0.3, per_day=(0, 3))
+    with running(sim.app) as base:
+        connector = _connector(base)
+        records = list(connector.collect("invoices", WINDOW))
+    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    failures = sum(c.status == 503 for c in sim.calls)
+    assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
+
+
+def test_persistent_503s_give_up_with_a_transient_error(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    sim.fail_next(5)
+    with pytest.raises(TransientError, match="HTTP 503 5 times"):
+        list(_connector(base).collect("invoices", WINDOW))
+    assert len(sim.calls) - before == 5
+
+
+def test_no_state_changing_operation_is_ever_called(served) -> None:
+    sim, base = served
+    connector = _connector(base)
+    assert connector.test_connection().ok
+    assert list(connector.collect("invoices", DateWindow.single_day(date(2025, 2, 3))))
+    assert sim.calls and {c.operation for c in sim.calls} == {"SearchInvoice"}
+    assert not any(c.operation in sim.STATE_CHANGING_OPERATIONS for c in sim.calls)
+
+
+def test_test_connection_ok_and_failed(served) -> None:
+    sim, base = served
+    before = len(sim.calls)
+    result = _connector(base).test_connection()
+    assert result.ok and result.message == f"Connected to İşNet for VKN {TEST_VKN}"
+    call = sim.calls[before]
+    assert call.params["PagingRequest"] == {"PageNumber": 1, "RecordsPerPage": 1}
+    assert call.params["ResultSet"]["IsXMLIncluded"] is False
+    failed = _connector(base, vkn="1111111111").test_connection()
+    assert not failed.ok and "VKN 1111111111" in failed.message and "check the 'vkn' setting" in failed.message
+
+
+def test_data_contract_writes_members_in_wcf_order() -> None:
+    request = etree.Element("request")
+    data_contract(
+        request,
+        {
+            "ResultSet": {"IsXMLIncluded": True, "IsArchiveIncluded": False},
+            "ETTN": "x",
+            "MinInvoiceDate": "a",
+            "MaxInvoiceDate": "b",
+            "Ettn": "y",
+            "CompanyTaxCode": "1",
+        },
+    )
+    names = [etree.QName(child).localname for child in request]
+    assert names == ["CompanyTaxCode", "ETTN", "Ettn", "MaxInvoiceDate", "MinInvoiceDate", "ResultSet"]
+    assert [etree.QName(c).localname for c in request[-1]] == ["IsArchiveIncluded", "IsXMLIncluded"]
+    assert request[-1][0].text == "false" and etree.QName(request[0]).namespace == settings.MODEL_NAMESPACE
+
+
+def test_inline_xml_is_accepted_and_broken_answers_are_one_line_provider_errors() -> None:
+    """A service answering with inline (escaped) XML, then non-XML/non-base64, none, and a plain failure."""
+    model = settings.MODEL_NAMESPACE
+    answers = iter(["<Invoice>inline</Invoice>", base64.b64encode(b"<Invoice/>").decode(), "%%%", None, "failed"])
+
+    async def endpoint(request: Request) -> Response:
+        await read_soap_request(request)
+        answer = next(answers)
+        response = etree.Element(etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResponse"))
+        result = etree.SubElement(response, etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResult"))
+        if answer == "failed":
+            etree.SubElement(result, etree.QName(model, "ErrorMessage")).text = "Beklenmeyen bir hata oluştu."
+            etree.SubElement(result, etree.QName(model, "Result")).text = "Failed"
+            return soap_response(response)
+        invoice = etree.SubElement(
+            etree.SubElement(result, etree.QName(model, "Invoices")), etree.QName(model, "Invoice")
+        )
+        etree.SubElement(invoice, etree.QName(model, "ETTN")).text = "A"
+        if answer is not None:
+            etree.SubElement(invoice, etree.QName(model, "InvoiceXml")).text = answer
+        etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
+        return soap_response(response)
+
+    app = Starlette(routes=[Route(SERVICE_PATH, endpoint, methods=["POST"])])
+    window = DateWindow.single_day(date(2025, 2, 1))
+    with running(app) as base:
+        assert list(_connector(base).fetch_documents("in", window)) == [b"<Invoice>inline</Invoice>"]
+        assert list(_connector(base).fetch_documents("in", window)) == [b"<Invoice/>"]
+        for message in (
+            "neither XML nor base64",
+            "came without InvoiceXml",
+            "SearchInvoice failed: Beklenmeyen bir hata oluştu.",
+        ):
+            with pytest.raises(ProviderError) as caught:
+                list(_connector(base).fetch_documents("in", window))
+            assert message in str(caught.value) and type(caught.value) is ProviderError
+
+
+def test_service_url_rules() -> None:
+    assert service_url(ConnectorConfig(settings={"base_url": "http://127.0.0.1:9000"})) == (
+        "http://127.0.0.1:9000/InvoiceService/ServiceContract/InvoiceService.svc"
+    )
+    custom = "https://isnet.example/Other/InvoiceService.svc"
+    assert service_url(ConnectorConfig(settings={"base_url": custom})) == custom
+    assert service_url(ConnectorConfig(settings={"environment": "test"})) == settings.ENVIRONMENTS["test"]
+    assert service_url(ConnectorConfig(settings={})) == settings.ENVIRONMENTS["production"]
+
+
+def test_configuration_errors_are_one_line() -> None:
+    with pytest.raises(ConfigurationError, match="'vkn' setting must be"):
+        IsnetConnector(ConnectorConfig(settings={}))
+    with pytest.raises(ConfigurationError, match="base_url must start with"):
+        IsnetConnector(ConnectorConfig(settings={"vkn": TEST_VKN, "base_url": "ftp://x"}))
+    with pytest.raises(ConfigurationError, match="requests_per_minute must be a number"):
+        IsnetConnector(ConnectorConfig(settings={"vkn": TEST_VKN, "requests_per_minute": "fast"}))
+
+
+def test_factory_builds_the_invoices_connector(served) -> None:
+    _, base = served
+    connector = build_isnet(_config(base))
+    assert isinstance(connector, IsnetConnector) and connector.streams() == ("invoices",)
+    connector.close()
