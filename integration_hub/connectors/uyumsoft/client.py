@@ -1,0 +1,316 @@
+"""SOAP client for the Uyumsoft-family ``Integration`` service (Uyumsoft itself, CRS Soft, ...).
+
+Only the read operations the collector needs are built: the two listings, the bulk and the single
+document download and ``WhoAmI``. Every request goes through
+:class:`~integration_hub.connectors.efatura.soap.SoapClient` (shared envelopes, hardened parsing,
+retries of 5xx without a fault through the shared HTTP transport).
+
+Platform facts this module encodes (``efatura.md`` §1.1-1.2):
+
+* paging and flags are *attributes* of ``query`` (``PageIndex`` 0-based, ``PageSize``), filters are
+  child elements; answers are ``<OpResult IsSucceded=".." Message=".."><Value PageIndex PageSize
+  TotalCount TotalPages><Items>…`` — with the platform's spelling ``IsSucceded``;
+* an empty page has no ``Items`` (and CRS may send no ``Value`` at all); a page of one item is just one
+  child, and a lone item directly under ``Value`` is accepted too;
+* failures come three ways: a fault ``a:InvalidSecurity`` (missing/unsupported security header), a
+  fault ``s:Client`` "Bu sisteme erişmek için gerekli yetkiniz yok" (user or password refused), or
+  HTTP 200 with ``IsSucceded="false" Message="Unauthorized"``; all three are
+  :class:`AuthenticationError` and never retried. Other faults and failures are :class:`ProviderError`;
+* string arrays (``InvoiceIds``) are written as ``<tem:string>`` items in the *service* namespace:
+  CRS Soft silently answers nothing when they come in WCF's ``…/Serialization/Arrays`` namespace;
+* ``auth_style="user_info"`` sends ``<tem:userInfo Username=".." Password=".."/>`` as the first body
+  element instead of the WS-Security header (Uyumsoft-family deployments such as Bien Teknoloji).
+
+No state-changing operation is ever built here: the inbox bulk query always carries
+``SetTaken="false"`` and ``OnlyNewestInvoices="false"`` so that reading never marks an invoice taken.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from lxml import etree
+
+from integration_hub.connectors.base import AuthenticationError, CollectStats, ProviderError
+from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, sub, ws_security_header
+from integration_hub.connectors.http import RetryPolicy, TokenBucket
+from integration_hub.connectors.uyumsoft import settings
+
+NS = settings.NAMESPACE
+
+
+class OperationNotSupported(ProviderError):
+    """The deployment does not offer an operation (WCF ``ActionNotSupported`` / ContractFilter mismatch)."""
+
+
+@dataclass(frozen=True)
+class ListedInvoice:
+    """One row of ``Get{Inbox,Outbox}InvoiceList``: the ETTN plus what we log about it."""
+
+    invoice_id: str
+    document_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged answer. ``total_pages`` is ``None`` when the service did not say."""
+
+    items: list[etree._Element]
+    page_index: int
+    page_size: int
+    total_count: int
+    total_pages: int | None
+
+    def has_more(self, next_index: int, requested_size: int) -> bool:
+        """Whether page ``next_index`` may hold rows: trust ``TotalPages``; without it, a full page means
+        "maybe more". An empty page always ends the listing (no endless loop on a confused server)."""
+        if not self.items:
+            return False
+        if self.total_pages is not None:
+            return next_index < self.total_pages
+        return len(self.items) >= requested_size
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    """Element children only (no comments or processing instructions)."""
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
+    """First child element with local name ``name`` (namespace-agnostic: WCF hosts differ in prefixes)."""
+    if parent is None:
+        return None
+    for child in _elements(parent):
+        if _local(child) == name:
+            return child
+    return None
+
+
+def _field(element: etree._Element, name: str) -> str:
+    """A value the platform sends as an attribute (list rows) or as a child element (data objects)."""
+    value = element.get(name)
+    if value is None:
+        child = _child(element, name)
+        value = child.text if child is not None else None
+    return (value or "").strip()
+
+
+def _int(value: str | None, what: str) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ProviderError(f"{what}: '{value}' is not a number") from None
+
+
+class UyumsoftClient:
+    """One account on one Uyumsoft-family endpoint."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        username: str,
+        password: str,
+        provider: str = "uyumsoft",
+        auth_style: str = "ws_security",
+        stats: CollectStats | None = None,
+        bucket: TokenBucket | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        if auth_style not in settings.AUTH_STYLES:
+            raise ValueError(f"auth_style must be one of {', '.join(settings.AUTH_STYLES)}")
+        self.endpoint = endpoint
+        self.username = username
+        self._password = password
+        self.provider = provider
+        self.auth_style = auth_style
+        self.soap = SoapClient(
+            endpoint,
+            provider=provider,
+            action_prefix=settings.ACTION_PREFIX,
+            stats=stats,
+            bucket=bucket,
+            retry=retry,
+            timeout=timeout,
+            classify_fault=self._classify_fault,
+        )
+
+    def __repr__(self) -> str:
+        return f"UyumsoftClient(endpoint={self.endpoint!r}, username={self.username!r}, auth_style={self.auth_style!r})"
+
+    @property
+    def stats(self) -> CollectStats:
+        return self.soap.stats
+
+    # -- operations ------------------------------------------------------------------------------------
+
+    def list_page(self, direction: str, first: date, last: date, page_index: int, page_size: int) -> Page:
+        """One page of invoice metadata whose invoice date (``ExecutionDate``) lies in ``first``..``last``
+        (both included: the end is sent as the last second of ``last``)."""
+        name = settings.LIST_OPERATION[direction]
+        operation = self._operation(name)
+        attrs = {"PageIndex": str(page_index), "PageSize": str(page_size)}
+        if direction == "in":
+            attrs["OnlyNewestInvoices"] = "false"
+        query = sub(operation, NS, "query", **attrs)
+        sub(query, NS, "ExecutionStartDate", f"{first.isoformat()}T00:00:00")
+        sub(query, NS, "ExecutionEndDate", f"{last.isoformat()}{settings.END_OF_DAY}")
+        sub(query, NS, "SortColumn", settings.SORT_COLUMN)
+        sub(query, NS, "SortMode", settings.SORT_MODE)
+        return self._page(name, self._call(name, operation))
+
+    @staticmethod
+    def listed(item: etree._Element, what: str) -> ListedInvoice:
+        invoice_id = _field(item, "InvoiceId")
+        if not invoice_id:
+            raise ProviderError(f"{what}: a listed invoice has no InvoiceId")
+        return ListedInvoice(invoice_id, _field(item, "DocumentId"), _field(item, "Status"))
+
+    def documents_by_ids(self, direction: str, ids: list[str]) -> Iterator[tuple[str, bytes]]:
+        """``(ETTN, UBL XML)`` for the given ETTNs with ``Get{Inbox,Outbox}InvoicesData``, one call per
+        page of the answer (normally one call: ``PageSize`` is the batch size)."""
+        name = settings.BULK_DATA_OPERATION[direction]
+        page_index = 0
+        while True:
+            operation = self._operation(name)
+            attrs = {"PageIndex": str(page_index), "PageSize": str(len(ids))}
+            if direction == "in":
+                attrs.update(SetTaken="false", OnlyNewestInvoices="false")
+            query = sub(operation, NS, "query", **attrs)
+            self._string_array(query, "InvoiceIds", ids)
+            page = self._page(name, self._call(name, operation))
+            self.stats.pages += 1
+            for item in page.items:
+                yield self._invoice_data(item, name)
+            page_index += 1
+            if not page.has_more(page_index, len(ids)):
+                return
+
+    def document(self, direction: str, invoice_id: str) -> bytes:
+        """The UBL XML of one invoice with ``Get{Inbox,Outbox}InvoiceData(invoiceId)``."""
+        name = settings.DATA_OPERATION[direction]
+        operation = self._operation(name)
+        sub(operation, NS, "invoiceId", invoice_id)
+        value = _child(self._call(name, operation), "Value")
+        if value is None:
+            raise ProviderError(f"{self.provider} {name}: no document returned for invoice {invoice_id}")
+        returned_id, data = self._invoice_data(value, name, default_id=invoice_id)
+        if returned_id.lower() != invoice_id.lower():
+            raise ProviderError(f"{self.provider} {name}: asked for invoice {invoice_id}, got {returned_id}")
+        return data
+
+    def who_am_i(self) -> dict[str, str]:
+        """``{"username", "vkn", "name"}`` of the authenticated user's company (no side effects)."""
+        result = self._call(settings.WHO_AM_I, self._operation(settings.WHO_AM_I))
+        value = _child(result, "Value")
+        user = _child(value, "User")
+        customer = _child(value, "Customer")
+        return {
+            "username": _field(user, "Username") if user is not None else "",
+            "vkn": _field(customer, "VkTckNo") if customer is not None else "",
+            "name": _field(customer, "Name") if customer is not None else "",
+        }
+
+    def close(self) -> None:
+        self.soap.close()
+
+    # -- envelope building and reading ------------------------------------------------------------------
+
+    def _operation(self, name: str) -> etree._Element:
+        operation = etree.Element(etree.QName(NS, name), nsmap={"tem": NS})
+        if self.auth_style == "user_info":
+            sub(operation, NS, "userInfo", Username=self.username, Password=self._password)
+        return operation
+
+    @staticmethod
+    def _string_array(parent: etree._Element, name: str, values: list[str]) -> None:
+        """An ``ArrayOfString`` with items in the service namespace (CRS ignores any other namespace)."""
+        array = sub(parent, NS, name)
+        for value in values:
+            sub(array, NS, "string", value)
+
+    def _call(self, name: str, operation: etree._Element) -> etree._Element:
+        """Send ``operation``; return its ``<NameResult>`` after checking ``IsSucceded``."""
+        headers = [ws_security_header(self.username, self._password)] if self.auth_style == "ws_security" else []
+        response = self.soap.call(name, operation, headers)
+        result = _child(response, f"{name}Result")
+        if result is None:
+            raise ProviderError(f"{self.provider} {name}: the response has no {name}Result")
+        if (result.get("IsSucceded") or "").strip().lower() == "false":
+            message = self._clean(result.get("Message") or "")
+            if any(text in message.lower() for text in settings.UNAUTHORIZED_MESSAGES):
+                raise AuthenticationError(self._auth_message(message))
+            raise ProviderError(f"{self.provider} {name} failed: {message or 'IsSucceded=false without a message'}")
+        return result
+
+    def _page(self, name: str, result: etree._Element) -> Page:
+        what = f"{self.provider} {name}"
+        value = _child(result, "Value")
+        if value is None:  # CRS: nothing to report at all
+            return Page([], 0, 0, 0, 0)
+        items_element = _child(value, "Items")
+        if items_element is not None:
+            items = _elements(items_element)
+        else:  # no wrapper: an empty page, or a lone item straight under Value
+            items = [child for child in _elements(value) if _field(child, "InvoiceId")]
+        return Page(
+            items=items,
+            page_index=_int(value.get("PageIndex"), what) or 0,
+            page_size=_int(value.get("PageSize"), what) or 0,
+            total_count=_int(value.get("TotalCount"), what) or 0,
+            total_pages=_int(value.get("TotalPages"), what),
+        )
+
+    def _invoice_data(self, element: etree._Element, name: str, default_id: str = "") -> tuple[str, bytes]:
+        """``(InvoiceId, decoded Data)`` from an ``InvoiceData`` object (base64 UBL XML)."""
+        invoice_id = _field(element, "InvoiceId") or default_id
+        encoded = _field(element, "Data")
+        if not invoice_id or not encoded:
+            raise ProviderError(f"{self.provider} {name}: an InvoiceData item lacks its InvoiceId or Data")
+        try:
+            data = base64.b64decode("".join(encoded.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ProviderError(f"{self.provider} {name}: Data of invoice {invoice_id} is not base64") from None
+        if not data:
+            raise ProviderError(f"{self.provider} {name}: invoice {invoice_id} has an empty document")
+        return invoice_id, data
+
+    # -- errors ----------------------------------------------------------------------------------------
+
+    def _clean(self, text: str) -> str:
+        """One line, and never the password even if a server echoes it."""
+        line = " ".join(text.split())
+        return line.replace(self._password, "***") if self._password else line
+
+    def _auth_message(self, reason: str) -> str:
+        return f"{self.provider}: username '{self.username}' or its password was rejected ({reason})"
+
+    def _classify_fault(self, fault: SoapFault) -> Exception | None:
+        code = fault.code.rsplit(":", 1)[-1]
+        text = self._clean(f"{fault.message} {fault.detail}")
+        if code in ("InvalidSecurity", "FailedAuthentication", "InvalidSecurityToken"):
+            if self.auth_style == "user_info":
+                return AuthenticationError(
+                    f"{self.provider}: the service refused the userInfo credentials of '{self.username}' and asks "
+                    "for a WS-Security header; set auth_style to 'ws_security'"
+                )
+            return AuthenticationError(self._auth_message(f"{fault.code}: {self._clean(fault.message)}"))
+        if settings.NO_PERMISSION_TEXT in text.lower() or (
+            "AuthorizedServiceMethodAttribute" in text and "Object reference not set" in text
+        ):
+            return AuthenticationError(self._auth_message(self._clean(fault.message)))
+        if code == "ActionNotSupported" or "ContractFilter" in text:
+            return OperationNotSupported(f"{self.provider}: {self._clean(fault.message)}")
+        return ProviderError(f"{self.provider}: SOAP fault {fault.code}: {self._clean(fault.message)}")

@@ -1,0 +1,29 @@
+"""CRS Soft simulator: the Uyumsoft ``Integration`` simulator in its CRS flavor.
+
+CRS runs the Uyumsoft platform, so this is the same app with CRS's observed quirks switched on
+(``efatura.md`` §1.2): ``ArrayOfString`` items only in the service namespace (otherwise silently empty),
+``userInfo`` body authentication accepted next to WS-Security, ``GetOutboxInvoice`` by ETTN only, and
+no ``Value`` on an empty listing. ``integration-hub simulate crs --port P ...`` takes the same options as
+``simulate uyumsoft``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+
+from integration_hub.simulators.uyumsoft import main as _uyumsoft_main
+from integration_hub.simulators.uyumsoft.app import create_app as _create_app
+
+__all__ = ["create_app", "main"]
+
+
+def create_app(**options: Any) -> Starlette:
+    """:func:`integration_hub.simulators.uyumsoft.app.create_app` with ``flavor="crs"``."""
+    return _create_app(**{**options, "flavor": "crs"})
+
+
+def main(argv: list[str]) -> None:
+    """``integration-hub simulate crs ...``."""
+    _uyumsoft_main(argv, flavor="crs")
