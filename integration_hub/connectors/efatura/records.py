@@ -67,11 +67,10 @@ def allowance_payload(item: AllowanceCharge) -> dict[str, Any]:
     }
 
 
-def invoice_payload(invoice: Invoice, direction: str) -> dict[str, Any]:
-    """Every header field of ``invoice``, JSON-serializable."""
+def invoice_fields(invoice: Invoice) -> dict[str, Any]:
+    """Every header field of ``invoice``, JSON-serializable (also what ``inspect-invoice --json`` prints)."""
     totals = invoice.totals
     return {
-        "direction": direction,
         "number": invoice.number,
         "ettn": invoice.ettn,
         "profile_id": invoice.profile_id,
@@ -103,15 +102,9 @@ def invoice_payload(invoice: Invoice, direction: str) -> dict[str, Any]:
     }
 
 
-def line_payload(invoice: Invoice, line: InvoiceLine, direction: str) -> dict[str, Any]:
-    """Every field of ``line`` plus the invoice keys a footprint calculation joins on."""
+def line_fields(line: InvoiceLine) -> dict[str, Any]:
+    """Every field of ``line``, JSON-serializable."""
     return {
-        "direction": direction,
-        "invoice_ettn": invoice.ettn,
-        "invoice_number": invoice.number,
-        "supplier_vkn": invoice.supplier.tax_id,
-        "supplier_name": invoice.supplier.name,
-        "is_return": invoice.is_return,
         "line_id": line.id,
         "name": line.name,
         "description": line.description,
@@ -121,14 +114,32 @@ def line_payload(invoice: Invoice, line: InvoiceLine, direction: str) -> dict[st
         "unit_code": line.unit_code,
         "line_extension": _s(line.line_extension),
         "price": _s(line.price),
-        "currency": invoice.currency,
-        "exchange_rate": _s(invoice.exchange_rate),
         "allowance_charges": [allowance_payload(a) for a in line.allowance_charges],
         "tax_total": _s(line.tax_total),
         "taxes": [tax_payload(t) for t in line.taxes],
         "withholding_total": _s(line.withholding_total),
         "withholding": [tax_payload(t) for t in line.withholding],
         "note": line.note,
+    }
+
+
+def invoice_payload(invoice: Invoice, direction: str) -> dict[str, Any]:
+    """The ``invoice`` record payload: the direction plus every header field."""
+    return {"direction": direction, **invoice_fields(invoice)}
+
+
+def line_payload(invoice: Invoice, line: InvoiceLine, direction: str) -> dict[str, Any]:
+    """The ``invoice_line`` payload: every line field plus the invoice keys a footprint calculation joins on."""
+    return {
+        "direction": direction,
+        "invoice_ettn": invoice.ettn,
+        "invoice_number": invoice.number,
+        "supplier_vkn": invoice.supplier.tax_id,
+        "supplier_name": invoice.supplier.name,
+        "is_return": invoice.is_return,
+        "currency": invoice.currency,
+        "exchange_rate": _s(invoice.exchange_rate),
+        **line_fields(line),
     }
 
 
