@@ -8,6 +8,7 @@ from integration_hub.cli import connections
 from integration_hub.cli.activity import log
 from integration_hub.cli.catalog import catalog
 from integration_hub.cli.inventory import inventory
+from integration_hub.cli.invoices import inspect_invoice
 from integration_hub.cli.keys import rotate_key
 from integration_hub.cli.overview import overview
 from integration_hub.cli.simulate import simulate
@@ -32,6 +33,7 @@ app.command("test")(connections.test)
 app.command("connections")(connections.list_connections)
 app.command("overview")(overview)
 app.command("inventory")(inventory)
+app.command("inspect-invoice")(inspect_invoice)
 app.command("log")(log)
 app.command("rotate-key")(rotate_key)
 webhooks_app = typer.Typer(help="Inbound provider webhooks.", no_args_is_help=True)
