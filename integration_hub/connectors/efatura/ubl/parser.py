@@ -3,7 +3,9 @@
 Reads by namespace and element name only (never by prefix or position), because integrators serialise
 the same schema with different prefixes, orders and whitespace. Tax ids are picked by ``schemeID``
 (VKN/TCKN), not by length: the GİB sample itself tags a 10-digit number TCKN. Amounts are parsed as
-:class:`~decimal.Decimal` exactly as written. Anything missing that the inventory needs (number, ETTN,
+:class:`~decimal.Decimal` exactly as written (``"18.00000"`` stays ``Decimal("18.00000")``). Text values are
+stripped and inner whitespace runs collapsed, so "BBB Limited  Şirketi" and "BBB Limited Şirketi" are one
+counterparty. Anything missing that the inventory needs (number, ETTN,
 issue date, parties, payable amount, currency) is a one-line :class:`InvoiceParseError`.
 
 Unwrapping (base64/zip/gzip) lives in :mod:`.unwrap`, hostile-XML handling in :mod:`.safe_xml`.
