@@ -150,14 +150,15 @@ class QnbClient:
 
     def list_incoming(self, after: int, first: date, last: date) -> list[ListedDocument]:
         """One ``gelenBelgeleriListeleExt`` call: up to 100 incoming invoices issued ``first``..``last``
-        (inclusive) with ``belgeSiraNo > after``, in sequence order."""
+        (inclusive) with ``belgeSiraNo > after``, in sequence order. Only the issue-date filters go with the
+        cursor: QNB's docs forbid combining it with arrival-date, approval (``onayDurum``), branch or label
+        filters, and in cursor mode every approval state is listed (pending commercial invoices included)."""
 
         def build(body: etree._Element) -> None:
             params = etree.SubElement(body, "parametreler")
             _field(params, "belgeTuru", settings.DOCUMENT_TYPE)
             _field(params, "faturaTarihiBaslangic", first.strftime(settings.DATE_FORMAT))
             _field(params, "faturaTarihiBitis", last.strftime(settings.DATE_FORMAT))
-            _field(params, "onayDurum", settings.APPROVAL_ALL)
             _field(params, "sonAlinanBelgeSiraNumarasi", str(after))
             _field(params, "vergiTcKimlikNo", self.vkn)
 

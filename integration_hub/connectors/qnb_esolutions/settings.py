@@ -26,9 +26,6 @@ DOWNLOAD_OUTGOING = "gidenBelgeleriIndirEttn"
 
 DOCUMENT_TYPE = "FATURA"
 DOCUMENT_FORMAT = "UBL"
-# Incoming approval filter. QNB's docs say a blank ``onayDurum`` lists approved documents only, which
-# would hide commercial invoices still awaiting the buyer's answer; an inventory wants every invoice.
-APPROVAL_ALL = "HEPSI"
 DATE_FORMAT = "%Y%m%d"  # yyyyMMdd in requests and responses; timestamps are yyyyMMddHHmmssSSS
 
 # "At most 100 records" per incoming list call (QNB docs); a shorter page means the cursor is exhausted.

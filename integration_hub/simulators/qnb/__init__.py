@@ -15,7 +15,8 @@ What it reproduces: WS-Security ``UsernameToken`` (plain text only) *or* ``wsLog
 cookie; bad credentials → HTTP 500 fault ``[EF0003] Oturum açma işlemi başarısız...`` *[I text]*;
 unverified accounts → ``[EF0556]``; a VKN the user may not act for → ``[EF0010]`` *[I]*; portal
 sequence numbers with gaps; at most 100 rows per incoming list call, strictly after the cursor, with
-yyyyMMdd issue/arrival date and ``onayDurum`` filters; outgoing lists by yyyyMMdd date range, truncated
+yyyyMMdd issue-date filters (the cursor refuses arrival-date/``onayDurum`` filters; without a cursor a
+blank ``onayDurum`` lists approved invoices only); outgoing lists by yyyyMMdd date range, truncated
 at ``outgoing_limit`` *[I]*; downloads of up to ``download_limit`` ETTNs *[I]* as a base64 zip with one
 ``<ETTN>.xml`` each; compact timestamps. Fault injection: ``fail_rate`` (seeded) and ``fail_next(n)``
 answer connectorService calls with a plain HTTP 503 (no SOAP fault).

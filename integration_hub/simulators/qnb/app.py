@@ -51,8 +51,11 @@ MISSING_FIELD = ("EF0101", "{field} alanı zorunludur.")
 BAD_VALUE = ("EF0102", "{field} alanının değeri geçersiz: {value}")
 NOT_FOUND = ("EF0120", "{ettn} ETTN numaralı belge bulunamadı.")
 TOO_MANY = ("EF0121", "Tek seferde en fazla {limit} belge indirilebilir.")
+NOT_WITH_CURSOR = ("EF0103", "sonAlinanBelgeSiraNumarasi ile birlikte {field} kullanılamaz.")
+# Filters QNB's docs say must not be combined with the sequence-number cursor.
+CURSOR_EXCLUSIVE = ("gelisTarihiBaslangic", "gelisTarihiBitis", "onayDurum", "subeKodu", "alanEtiket")
 APPROVAL_FILTERS: dict[str, frozenset[str] | None] = {
-    "": frozenset({APPROVED}),  # QNB docs: a blank onayDurum lists approved documents only
+    "": frozenset({APPROVED}),  # QNB docs: without a cursor, a blank onayDurum lists approved documents only
     "ONAYLANAN": frozenset({APPROVED}),
     "ONAYBEKLEYEN": frozenset({PENDING}),
     "HEPSI": None,
@@ -173,17 +176,25 @@ class ConnectorService:
     # -- incoming -------------------------------------------------------------------------------------
 
     def list_incoming_ext(self, account: QnbAccount, request: etree._Element) -> etree._Element:
+        """Two modes, as QNB documents them: the ``sonAlinanBelgeSiraNumarasi`` cursor (which must not be
+        combined with the arrival-date, approval, branch or mailbox-label filters; it lists every approval
+        state) or, without a cursor, a filtered listing where a blank ``onayDurum`` means approved only."""
         params = _child(request, "parametreler")
         if params is None:
             raise QnbFault(MISSING_FIELD, field="parametreler")
         mailbox = self.mailbox_for(account, _text(params, "vergiTcKimlikNo"))
+        cursor = _text(params, "sonAlinanBelgeSiraNumarasi")
         approval_filter = _text(params, "onayDurum").upper()
         if approval_filter not in APPROVAL_FILTERS:
             raise QnbFault(BAD_VALUE, field="onayDurum", value=approval_filter)
+        if cursor:
+            clash = next((name for name in CURSOR_EXCLUSIVE if _text(params, name)), None)
+            if clash is not None:
+                raise QnbFault(NOT_WITH_CURSOR, field=clash)
         return self._incoming_rows(
             mailbox,
             "gelenBelgeleriListeleExt",
-            cursor=_required(params, "sonAlinanBelgeSiraNumarasi"),
+            cursor=cursor or "0",
             document_type=_required(params, "belgeTuru"),
             issued=(
                 _compact("faturaTarihiBaslangic", _text(params, "faturaTarihiBaslangic")),
@@ -193,7 +204,7 @@ class ConnectorService:
                 _compact("gelisTarihiBaslangic", _text(params, "gelisTarihiBaslangic")),
                 _compact("gelisTarihiBitis", _text(params, "gelisTarihiBitis")),
             ),
-            approvals=APPROVAL_FILTERS[approval_filter],
+            approvals=None if cursor else APPROVAL_FILTERS[approval_filter],
             version=_text(params, "donusTipiVersiyon") or "1.0",
         )
 

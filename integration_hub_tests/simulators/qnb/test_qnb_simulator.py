@@ -80,7 +80,6 @@ def _list_in(sim: QnbSimulator, base: str, after: int, **params: object) -> http
     account = sim.accounts[0]
     fields = {
         "belgeTuru": "FATURA",
-        "onayDurum": "HEPSI",
         "sonAlinanBelgeSiraNumarasi": after,
         "vergiTcKimlikNo": account.vkn,
         **params,
@@ -149,19 +148,25 @@ def test_incoming_cursor_is_strictly_greater_capped_at_100_with_gaps(served) -> 
     assert len(_field(first[0], "belgeTarihi")) == 8 and _field(first[0], "belgeTarihi").isdigit()
 
 
-def test_incoming_date_and_approval_filters(served) -> None:
+def test_incoming_date_filter_and_the_two_listing_modes(served) -> None:
     sim, base = served
     incoming = [i for i in sim.mailbox("c1") if i.direction == "in"]
     in_range = [i for i in incoming if date(2025, 2, 10) <= i.issue_date <= date(2025, 2, 20)]
     rows = _rows(_list_in(sim, base, 0, faturaTarihiBaslangic="20250210", faturaTarihiBitis="20250220"))
     assert in_range and {_field(r, "ettn") for r in rows} == {i.ettn.upper() for i in in_range}
-    pending = {i.ettn.upper() for i in incoming if approval(i) == PENDING}
-    assert pending
-    blank = _rows(_list_in(sim, base, 0, onayDurum=""))  # blank: approved documents only
-    assert pending.isdisjoint(_field(r, "ettn") for r in blank)
-    waiting = _rows(_list_in(sim, base, 0, onayDurum="ONAYBEKLEYEN"))
-    assert {_field(r, "ettn") for r in waiting} <= pending and len(waiting) == min(100, len(pending))
-    assert all(approval(sim.mailboxes["c1"].by_ettn[_field(r, "ettn").lower()]) == APPROVED for r in blank)
+    pending = {i.ettn.upper() for i in in_range if approval(i) == PENDING}
+    assert pending and pending <= {_field(r, "ettn") for r in rows}  # the cursor lists every approval state
+    # without a cursor a blank onayDurum means approved only
+    dates = {"faturaTarihiBaslangic": "20250210", "faturaTarihiBitis": "20250220", "sonAlinanBelgeSiraNumarasi": ""}
+    blank = {_field(r, "ettn") for r in _rows(_list_in(sim, base, 0, **dates))}
+    assert blank == {i.ettn.upper() for i in in_range if approval(i) == APPROVED}
+    waiting = {_field(r, "ettn") for r in _rows(_list_in(sim, base, 0, **dates, onayDurum="ONAYBEKLEYEN"))}
+    assert waiting == pending
+    everything = {_field(r, "ettn") for r in _rows(_list_in(sim, base, 0, **dates, onayDurum="HEPSI"))}
+    assert everything == {i.ettn.upper() for i in in_range}
+    # the cursor must not be combined with approval or arrival-date filters
+    assert _fault(_list_in(sim, base, 0, onayDurum="HEPSI"))[1].startswith("[EF0103]")
+    assert _fault(_list_in(sim, base, 5, gelisTarihiBaslangic="20250210"))[1].startswith("[EF0103]")
     assert _fault(_list_in(sim, base, 0, faturaTarihiBaslangic="2025-02-10"))[1].startswith("[EF0102]")
 
 
