@@ -9,6 +9,7 @@ from integration_hub.cli.activity import log
 from integration_hub.cli.catalog import catalog
 from integration_hub.cli.inventory import inventory
 from integration_hub.cli.invoices import inspect_invoice
+from integration_hub.cli.karbon import karbon_app
 from integration_hub.cli.keys import rotate_key
 from integration_hub.cli.overview import overview
 from integration_hub.cli.simulate import simulate
@@ -39,6 +40,7 @@ app.command("rotate-key")(rotate_key)
 webhooks_app = typer.Typer(help="Inbound provider webhooks.", no_args_is_help=True)
 webhooks_app.command("serve")(serve_webhooks)
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(karbon_app, name="karbon")
 app.command(
     "simulate",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},

@@ -14,6 +14,7 @@ from importlib import import_module
 from integration_hub.connectors.base import Connector, ConnectorConfig
 
 CONNECTORS: dict[str, str] = {
+    "edm": "integration_hub.connectors.edm:build_edm",
     "karbon": "integration_hub.connectors.karbon:build_karbon",
 }
 

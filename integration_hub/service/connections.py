@@ -254,6 +254,13 @@ class ConnectionService:
             self._record_test(conn, definition, company, result, by)
         return result
 
+    def record_activity(
+        self, company: str, integration_id: str, action: Action, status: Status, details: str, *, by: str
+    ) -> None:
+        """Log a provider-side change made for a connection (e.g. webhook subscriptions)."""
+        with self.store.engine.begin() as conn:
+            self._log(conn, action, status, details, company, integration_id, by)
+
     def rotate_key(self, *, by: str) -> int:
         """Re-encrypt every stored credential under the newest key; returns how many were rotated."""
         from integration_hub.store.secrets import SecretBox, read_key_file, write_key_file

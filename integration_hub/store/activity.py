@@ -30,6 +30,7 @@ class Action(StrEnum):
     TEST_CONNECTION = "Test Connection"
     SYNC_ATTEMPT = "Sync Attempt"
     ROTATE_KEY = "Rotate Key"
+    WEBHOOK_SUBSCRIPTION = "Webhook Subscription"
 
 
 class Status(StrEnum):

@@ -36,7 +36,7 @@ class Page:
     count: int | None
 
 
-def _error_message(response: httpx.Response) -> str:
+def error_message(response: httpx.Response) -> str:
     """Karbon's ``{"error": {"code", "message"}}`` or ``{"statusCode", "message"}``, as one line."""
     try:
         body = response.json()
@@ -96,9 +96,13 @@ class KarbonClient:
             return None
         return self._json(response, path)
 
+    def send(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
+        """A write (POST/DELETE) through the same limiter and retries; the caller reads the status."""
+        return self.http.request(method, path, json=dict(body) if body is not None else None)
+
     def _json(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:
-            raise ProviderError(f"{PROVIDER}: GET {httpx.URL(what).path} answered {_error_message(response)}")
+            raise ProviderError(f"{PROVIDER}: GET {httpx.URL(what).path} answered {error_message(response)}")
         return expect_json(response, PROVIDER)
 
     def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[Page]:
