@@ -1,78 +1,208 @@
 """``make demo``: the hub end to end on the embedded default (SQLite under ``$HUB_HOME``, default ``.hub``).
 
-Control plane part: show the catalog, connect a demo company, pause it, disconnect it, reconnect it
-without re-entering credentials, and print the activity log — all through the real CLI commands, so
-the demo shows exactly what a data engineer types.
+1. Starts the six provider simulators as a data engineer would (``integration-hub simulate NAME``), each
+   a real HTTP server on 127.0.0.1 with a known demo login.
+2. Control plane, through the real CLI commands: the catalog, then ``demo-co`` connected to Karbon and
+   to all five e-invoice integrators — every connect runs Test Connection against its simulator — and a
+   pause / disconnect / reconnect cycle that reuses the stored (encrypted) credentials.
+3. Data plane, through Dagster on the embedded SQLite instance: each integration's activation sensor
+   sees the new connection, adds the company partition and requests ranged runs for the week since the
+   start date; the runs execute and land every stream in the data inventory. Re-running the demo
+   re-collects the same week (an idempotent replace).
+4. Prints the inventory, the activity log and the overview.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import socket
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 import typer
 
 from integration_hub.cli import app
-from integration_hub.connectors import has_connector
 
 COMPANY = "demo-co"
+DAYS = 7
+KARBON_APP_ID = "0d3b7c1e-5a2f-4c6b-9e8d-7f1a2b3c4d5e"
+KARBON_ACCESS_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJkZW1vIjoiaW50ZWdyYXRpb24taHViIn0.ZGVtby1zaWduYXR1cmU"
+USERNAME = "demo-user"
+PASSWORD = "demo-password-1"  # noqa: S105 - the simulators' demo login, sent through --password-stdin
+QUIET = {
+    "loggers": {"console": {"config": {"log_level": "WARNING"}}}
+}  # a simulator login, printed nowhere: it goes through --password-stdin
 
 
-def run(args: Sequence[str], *, stdin: str | None = None) -> None:
+@dataclass
+class Simulator:
+    name: str  # simulate NAME
+    integration: str  # catalog id
+    args: list[str]
+    port: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _simulators() -> list[Simulator]:
+    login = ["--credentials", f"{USERNAME}:{PASSWORD}", "--companies", "1", "--days", "30"]
+    return [
+        Simulator(
+            "karbon",
+            "karbon",
+            [
+                "--credentials",
+                f"{KARBON_APP_ID}:{KARBON_ACCESS_KEY}",
+                "--companies",
+                "1",
+                "--days",
+                "30",
+                "--rate-limit",
+                "600",
+            ],
+        ),
+        Simulator("edm", "edm", login),
+        Simulator("qnb", "qnb_esolutions", login),
+        Simulator("crs", "crs_soft", login),
+        Simulator("isnet", "isnet", ["--companies", "1", "--days", "30"]),
+        Simulator("uyumsoft", "uyumsoft", login),
+    ]
+
+
+@contextmanager
+def simulators() -> Iterator[dict[str, Simulator]]:
+    """Start every simulator through the CLI; stop them all on exit."""
+    executable = str(Path(sys.executable).parent / "integration-hub")
+    sims = _simulators()
+    with ExitStack() as stack:
+        for sim in sims:
+            sim.port = _free_port()
+            command = [executable, "simulate", sim.name, "--port", str(sim.port), *sim.args]
+            print(f"$ integration-hub simulate {sim.name} --port {sim.port} ...", flush=True)
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own CLI
+            stack.callback(_stop, process)
+            stack.callback(process.stdout.close)
+            sim.lines = _read_until_serving(process, sim.name)
+        for sim in sims:
+            _wait_for_port(sim.port, sim.name)
+        yield {sim.integration: sim for sim in sims}
+
+
+def _read_until_serving(process: subprocess.Popen, name: str) -> list[str]:
+    lines: list[str] = []
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            raise SystemExit(f"demo: the {name} simulator exited before serving")
+        lines.append(line.strip())
+        if line.startswith("serving"):
+            print(f"  {line.strip()}", flush=True)
+            return lines
+
+
+def _wait_for_port(port: int, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"demo: the {name} simulator did not open port {port}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def run(args: Sequence[str], *, stdin: str | None = None, env: dict[str, str] | None = None) -> None:
     """Run one ``integration-hub`` command in-process, echoing it like a shell transcript."""
     shown = " ".join(args)
     print(f"\n$ integration-hub {shown}" + (" <<< '********'" if stdin else ""), flush=True)
-    saved = sys.stdin
+    saved_stdin, saved_env = sys.stdin, dict(os.environ)
     if stdin is not None:
-        import io
-
         sys.stdin = io.StringIO(stdin + "\n")
+    os.environ.update(env or {})
     try:
         typer.main.get_command(app).main(list(args), prog_name="integration-hub", standalone_mode=False)
     except click.exceptions.Exit as exc:
         if exc.exit_code:
             raise SystemExit(f"demo step failed (exit {exc.exit_code}): integration-hub {shown}") from None
     finally:
-        sys.stdin = saved
+        sys.stdin = saved_stdin
+        os.environ.clear()
+        os.environ.update(saved_env)
 
 
-def control_plane() -> None:
-    os.environ.setdefault("USER", "demo")
-    run(["catalog"])
-    run(["connections", "--company", COMPANY])
-    existing = _state("uyumsoft")
-    if existing in ("connected", "paused"):
-        run(["disconnect", "uyumsoft", "--company", COMPANY, "--as", "demo"])
-    test_flag = [] if has_connector("uyumsoft") else ["--skip-test"]
-    if existing is None:
-        run(
+def _field(lines: list[str], name: str, containing: str = "") -> str:
+    """``name=value`` from the simulator's start-up lines (the first line that contains ``containing``)."""
+    for line in lines:
+        if containing in line:
+            for part in line.split():
+                key, _, value = part.partition("=")
+                if key == name:
+                    return value
+    raise SystemExit(f"demo: no {name} in the simulator's start-up lines")
+
+
+def _connect_args(sim: Simulator, start: date) -> tuple[list[str], str | None, dict[str, str]]:
+    """Arguments, stdin and environment of ``connect`` for one provider."""
+    common = ["--company", COMPANY, "--start-date", start.isoformat(), "--base-url", sim.url, "--as", "demo"]
+    if sim.integration == "karbon":
+        return (
             [
                 "connect",
-                "uyumsoft",
-                "--company",
-                COMPANY,
-                "--username",
-                "demo",
-                "--password-stdin",
-                "--start-date",
-                "2026-11-01",
-                "--as",
-                "demo",
-                *test_flag,
+                "karbon",
+                *common,
+                "--application-id",
+                KARBON_APP_ID,
+                "--secret-env",
+                "access_key=DEMO_KARBON_KEY",
+                "--set",
+                "requests_per_minute=600",
             ],
-            stdin="demo-password",
+            None,
+            {"DEMO_KARBON_KEY": KARBON_ACCESS_KEY},
         )
-    else:
-        run(["connect", "uyumsoft", "--company", COMPANY, "--as", "demo", *test_flag])
+    if sim.integration == "isnet":
+        return ["connect", "isnet", *common, "--vkn", _field(sim.lines, "vkn")], None, {}
+    extra = ["--vkn", _field(sim.lines, "vkn", f"username={USERNAME}")] if sim.integration == "qnb_esolutions" else []
+    return ["connect", sim.integration, *common, "--username", USERNAME, "--password-stdin", *extra], PASSWORD, {}
+
+
+def control_plane(sims: dict[str, Simulator], start: date) -> None:
+    run(["catalog"])
+    for sim in sims.values():
+        if _state(sim.integration) in ("connected", "paused"):
+            run(["disconnect", sim.integration, "--company", COMPANY, "--as", "demo"])
+        args, stdin, env = _connect_args(sim, start)
+        run(args, stdin=stdin, env=env)
+    print("\n# pause, disconnect and reconnect: the stored (encrypted) credentials are reused", flush=True)
     run(["pause", "uyumsoft", "--company", COMPANY, "--as", "demo"])
     run(["disconnect", "uyumsoft", "--company", COMPANY, "--as", "demo"])
-    print("\n# reconnecting: the stored (encrypted) credentials are reused, nothing is asked again", flush=True)
-    run(["connect", "uyumsoft", "--company", COMPANY, "--as", "demo", *test_flag])
+    run(["connect", "uyumsoft", "--company", COMPANY, "--as", "demo"])
     run(["connections", "--company", COMPANY])
-    run(["log", "--company", COMPANY, "--limit", "12"])
-    run(["overview"])
 
 
 def _state(integration_id: str) -> str | None:
@@ -80,13 +210,85 @@ def _state(integration_id: str) -> str | None:
     from integration_hub.settings import HubSettings
     from integration_hub.store import Store
 
-    svc = ConnectionService(Store.open(HubSettings.from_env()))
-    records = svc.list(company=COMPANY, integration_id=integration_id)
+    store = Store.open(HubSettings.from_env())
+    try:
+        records = ConnectionService(store).list(company=COMPANY, integration_id=integration_id)
+    finally:
+        store.dispose()
     return records[0].state if records else None
 
 
+def data_plane(first: date, last: date) -> None:
+    """What the daemon does: evaluate each activation sensor, apply its partitions, execute its runs."""
+    import dagster as dg
+
+    from integration_hub.definitions import build_definitions
+    from integration_hub.instance import ensure_embedded_instance
+    from integration_hub.jobs import job_name, run_tags
+    from integration_hub.resources.hub import HubResource
+    from integration_hub.settings import HubSettings
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)  # backfill_policy is beta in Dagster 1.13
+    settings = HubSettings.from_env()
+    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster")))
+    ensure_embedded_instance(dagster_home)
+    hub = HubResource(hub_home=str(settings.home), database_url=settings.database_url)
+    defs = build_definitions(hub=hub)
+    print(f"\n# collecting {first} .. {last} through Dagster (instance: {dagster_home})", flush=True)
+    with dg.DagsterInstance.get() as instance:
+        for sensor in defs.sensors:
+            if not sensor.name.endswith("_activation_sensor"):
+                continue
+            integration_id = sensor.name.removesuffix("_activation_sensor")
+            with dg.build_sensor_context(instance=instance, resources={"hub": hub}, definitions=defs) as context:
+                result = sensor(context)
+            requests: list[dg.RunRequest] = []
+            if isinstance(result, dg.SensorResult):
+                for request in result.dynamic_partitions_requests or []:
+                    instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+                requests = list(result.run_requests or [])
+            if not requests:  # already collected: re-collect the week, an idempotent replace
+                requests = [
+                    dg.RunRequest(
+                        job_name=job_name(integration_id), tags=run_tags(integration_id, COMPANY, first, last)
+                    )
+                ]
+            for request in requests:
+                job = defs.resolve_job_def(request.job_name or job_name(integration_id))
+                started = time.monotonic()
+                outcome = job.execute_in_process(
+                    instance=instance, tags=request.tags, run_config=QUIET, raise_on_error=False
+                )
+                # Every partition's materialization carries the run's total for its asset: one per asset.
+                rows = sum(
+                    {
+                        event.asset_key: int(event.materialization.metadata["rows"].value)
+                        for event in outcome.get_asset_materialization_events()
+                        if "rows" in event.materialization.metadata
+                    }.values()
+                )
+                status = "SUCCESS" if outcome.success else "FAILURE"
+                print(
+                    f"  {job.name} {request.tags.get('dagster/asset_partition_range_start')} .. "
+                    f"{request.tags.get('dagster/asset_partition_range_end')}: {status}, "
+                    f"{len(outcome.get_asset_materialization_events())} partition materializations, "
+                    f"{rows} rows in {time.monotonic() - started:.1f}s",
+                    flush=True,
+                )
+                if not outcome.success:
+                    raise SystemExit(f"demo: {job.name} failed; see the run in `make ui`")
+
+
 def main() -> None:
-    control_plane()
+    os.environ.setdefault("USER", "demo")
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=DAYS)
+    with simulators() as sims:
+        control_plane(sims, start)
+        data_plane(start, today - timedelta(days=1))
+        run(["inventory", "--company", COMPANY, "--from", start.isoformat()])
+        run(["log", "--company", COMPANY, "--limit", "15"])
+        run(["overview"])
 
 
 if __name__ == "__main__":

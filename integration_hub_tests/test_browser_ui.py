@@ -129,7 +129,9 @@ def test_ui_lists_provider_assets_and_materialized_partitions(tmp_path: Path, fa
                 page.get_by_text(label, exact=True).first.wait_for(timeout=60_000)
             body = page.inner_text("body")
             assert all(label in body for label in labels)
-            assert "7 partitions" in body  # the demo company's week, on efatura / uyumsoft
+            # The catalog's partition column shows the partition space (company × days since the start), not what
+            # is materialized; the materialized week is checked on the partitions page below.
+            assert re.search(r"efatura / uyumsoft.*?[1-9][\d,]* partitions", body, re.S), body
             page.screenshot(path=str(SCREENSHOTS / "asset-catalog.png"), full_page=True)
 
             page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)

@@ -15,6 +15,10 @@ from integration_hub.connectors.base import Connector, ConnectorConfig
 
 CONNECTORS: dict[str, str] = {
     "edm": "integration_hub.connectors.edm:build_edm",
+    "qnb_esolutions": "integration_hub.connectors.qnb_esolutions:build_qnb_esolutions",
+    "crs_soft": "integration_hub.connectors.crs_soft:build_crs_soft",
+    "isnet": "integration_hub.connectors.isnet:build_isnet",
+    "uyumsoft": "integration_hub.connectors.uyumsoft:build_uyumsoft",
     "karbon": "integration_hub.connectors.karbon:build_karbon",
 }
 

@@ -153,11 +153,12 @@ class ConnectionService:
         if record is not None and record.state == "paused":
             raise StateError(f"{company}/{integration_id} is paused; use resume")
         settings, secrets, changed = self._merge(definition, record, values, complete=True)
-        if not skip_test:
-            self._test_or_refuse(definition, company, settings, secrets, by, "connect")
+        tested = None if skip_test else self._test_or_refuse(definition, company, settings, secrets, by, "connect")
         with self.store.engine.begin() as conn:
             current = rows.get(conn, company, integration_id, for_update=True)
             self._write(conn, definition, company, current, "connected", settings, secrets, by)
+            if tested is not None and current is None:  # the test ran before the record existed
+                self._store_test(conn, company, integration_id, tested, by)
             detail = "connected" + ("" if record is None else " again") + (" without a test" if skip_test else "")
             if changed:
                 detail += "; " + _changes_text(definition, changed, settings)
@@ -391,7 +392,12 @@ class ConnectionService:
             definition.id,
             by,
         )
-        record = rows.get(conn, company, definition.id, for_update=True)
+        self._store_test(conn, company, definition.id, result, by)
+
+    def _store_test(
+        self, conn: SqlConnection, company: str, integration_id: str, result: ConnectionTestResult, by: str
+    ) -> None:
+        record = rows.get(conn, company, integration_id, for_update=True)
         if record is not None:
             rows.update(
                 conn,
@@ -410,7 +416,7 @@ class ConnectionService:
         secrets: dict[str, str],
         by: str,
         verb: str,
-    ) -> None:
+    ) -> ConnectionTestResult:
         result = self._run_test(definition, company, settings, secrets)
         with self.store.engine.begin() as conn:
             self._record_test(conn, definition, company, result, by)
@@ -429,6 +435,7 @@ class ConnectionService:
             raise TestFailedError(
                 f"Test Connection failed, nothing was changed: {result.message} (--skip-test to {verb} anyway)"
             )
+        return result
 
     def _write(
         self,

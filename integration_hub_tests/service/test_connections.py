@@ -51,6 +51,8 @@ def test_connect_runs_the_test_then_stores_encrypted_credentials(svc: Connection
     assert record.secret_fields == ("password",)
     assert record.updated_by == "alice"
     assert ("test", "acme") in fake_connectors
+    assert record.last_test_ok is True and record.last_test_at is not None  # the first connect's test is kept
+    assert record.last_test_message == "authenticated as test account"
     assert svc.connector_config(record).secrets["password"] == "GOOD-pass-1"
     with svc.store.engine.connect() as conn:
         token = conn.execute(select(schema.connections.c.secrets)).scalar_one()
