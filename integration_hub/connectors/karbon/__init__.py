@@ -27,6 +27,7 @@ Record dates are UTC business dates; every record keeps its PermaKey and the cro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -60,6 +61,19 @@ from integration_hub.connectors.karbon.settings import (
 )
 
 __all__ = ["KarbonClient", "KarbonConnector", "build_karbon"]
+
+
+@dataclass(frozen=True)
+class ChangedClient:
+    """A contact or organization whose LastModifiedDateTime lies in the window."""
+
+    entity_set: str  # Contacts | Organizations
+    record_type: str  # contact | organization
+    key_field: str  # ContactKey | OrganizationKey
+    key: str
+    file_type: str  # FileList entity type
+    row: dict[str, Any]
+    day: date
 
 
 class KarbonConnector:
@@ -184,44 +198,44 @@ class KarbonConnector:
             if reached_older:
                 return
 
-    def _contacts(self, window: DateWindow) -> Iterator[Record]:
-        for entity_set, record_type, key_field, _file_type in CHANGE_ORDERED_CLIENTS:
+    def _changed_clients(self, window: DateWindow) -> Iterator[ChangedClient]:
+        """Contacts, then organizations, that changed in the window (see :meth:`_changed`)."""
+        for entity_set, record_type, key_field, file_type in CHANGE_ORDERED_CLIENTS:
             for row, day in self._changed(entity_set, window):
                 key = require_key(row, key_field, record_type)
-                yield record(record_type, row, key_field, day, description=row.get("FullName"))
-                detail = self.client.get(f"/v3/{entity_set}/{key}", {"$expand": "BusinessCards"}) or {}
-                for card in detail.get("BusinessCards") or []:
-                    yield record("business_card", {**card, "EntityKey": key}, "BusinessCardKey", day)
-                values = self.client.get(f"/v3/CustomFieldValues/{key}")
-                if values is not None:
-                    yield record("custom_field_values", {**values, "EntityKey": key}, "EntityKey", day)
+                yield ChangedClient(entity_set, record_type, key_field, key, file_type, row, day)
+
+    def _contacts(self, window: DateWindow) -> Iterator[Record]:
+        for client in self._changed_clients(window):
+            key, day = client.key, client.day
+            yield record(client.record_type, client.row, client.key_field, day, description=client.row.get("FullName"))
+            detail = self.client.get(f"/v3/{client.entity_set}/{key}", {"$expand": "BusinessCards"}) or {}
+            for card in detail.get("BusinessCards") or []:
+                yield record("business_card", {**card, "EntityKey": key}, "BusinessCardKey", day)
+            values = self.client.get(f"/v3/CustomFieldValues/{key}")
+            if values is not None:
+                yield record("custom_field_values", {**values, "EntityKey": key}, "EntityKey", day)
         for row in self.client.rows("/v3/ClientGroups", {"$top": str(PAGE_SIZE)}):
             day = business_day(row.get("LastModifiedDateTime"), "LastModifiedDateTime")
             if day in window:
                 yield record("client_group", row, "ClientGroupKey", day, description=row.get("FullName"))
 
     def _accounting(self, window: DateWindow) -> Iterator[Record]:
-        for entity_set, record_type, key_field, _file_type in CHANGE_ORDERED_CLIENTS:
-            for row, day in self._changed(entity_set, window):
-                key = require_key(row, key_field, record_type)
-                detail = self.client.get(f"/v3/{entity_set}/{key}")
-                accounting = (detail or {}).get("AccountingDetail")
-                if accounting:
-                    yield record(
-                        "accounting_detail",
-                        {**accounting, "ClientKey": key, "ClientType": record_type.title()},
-                        "ClientKey",
-                        day,
-                        counterparty=row.get("FullName"),
-                        currency=accounting.get("BaseCurrency"),
-                    )
+        for client in self._changed_clients(window):
+            detail = self.client.get(f"/v3/{client.entity_set}/{client.key}")
+            accounting = (detail or {}).get("AccountingDetail")
+            if accounting:
+                yield record(
+                    "accounting_detail",
+                    {**accounting, "ClientKey": client.key, "ClientType": client.record_type.title()},
+                    "ClientKey",
+                    client.day,
+                    counterparty=client.row.get("FullName"),
+                    currency=accounting.get("BaseCurrency"),
+                )
 
     def _content_items(self, window: DateWindow) -> Iterator[Record]:
-        owners: list[tuple[str, str]] = []
-        for entity_set, record_type, key_field, file_type in CHANGE_ORDERED_CLIENTS:
-            owners += [
-                (file_type, require_key(row, key_field, record_type)) for row, _ in self._changed(entity_set, window)
-            ]
+        owners = [(client.file_type, client.key) for client in self._changed_clients(window)]
         owners += [
             ("WorkItem", require_key(row, "WorkItemKey", "work item")) for row in self._work_items(window, report=False)
         ]

@@ -258,21 +258,24 @@ def _expand(request: Request, allowed: set[str]) -> set[str]:
     return parts
 
 
-def _contact(request: Request, firm: Firm, key: str) -> Response:
-    summary = next((c for c in firm.contacts if c["ContactKey"] == key), None)
+def _client_detail(request: Request, firm: Firm, key: str, kind: str) -> Response:
+    """``GET /v3/Contacts/{key}`` or ``/v3/Organizations/{key}``: the entity DTO with its AccountingDetail."""
+    contact = kind == "Contact"
+    rows = firm.contacts if contact else firm.organizations
+    summary = next((row for row in rows if row[f"{kind}Key"] == key), None)
     if summary is None:
-        return _error(404, "4004", "No Contact found for provided key")
-    expand = _expand(request, {"BusinessCards", "ClientTeam", "ClientAccess"})
+        return _error(404, "4004", f"No {kind} found for provided key")
+    expand = _expand(request, {"BusinessCards", "ClientTeam", "ClientAccess" if contact else "Contacts"})
+    names = (
+        ("FirstName", "LastName", "PreferredName", "Salutation", "ClientOwner", "ClientManager")
+        if contact
+        else ("FullName",)
+    )
     body = {
-        "@odata.context": _context(request, "Contacts/KarbonService.ContactDTO/$entity"),
-        "@odata.type": "#KarbonService.ContactDTO",
-        "ContactKey": key,
-        "FirstName": summary["FirstName"],
-        "LastName": summary["LastName"],
-        "PreferredName": summary["PreferredName"],
-        "Salutation": summary["Salutation"],
-        "ClientOwner": summary["ClientOwner"],
-        "ClientManager": summary["ClientManager"],
+        "@odata.context": _context(request, f"{kind}s/KarbonService.{kind}DTO/$entity"),
+        "@odata.type": f"#KarbonService.{kind}DTO",
+        f"{kind}Key": key,
+        **{name: summary[name] for name in names},
         "ContactType": summary["ContactType"],
         "UserDefinedIdentifier": summary["UserDefinedIdentifier"],
         "RestrictionLevel": "Public",
@@ -284,34 +287,9 @@ def _contact(request: Request, firm: Firm, key: str) -> Response:
         body["BusinessCards"] = firm.business_cards.get(key, [])
     if "ClientTeam" in expand:
         body["ClientTeam"] = [{"MemberKey": firm.users[0]["Id"], "MemberType": "User", "RoleType": "ClientOwner"}]
-    if "ClientAccess" in expand:
-        body["ClientAccess"] = []
-    return JSONResponse(body)
-
-
-def _organization(request: Request, firm: Firm, key: str) -> Response:
-    summary = next((o for o in firm.organizations if o["OrganizationKey"] == key), None)
-    if summary is None:
-        return _error(404, "4004", "No Organization found for provided key")
-    expand = _expand(request, {"BusinessCards", "ClientTeam", "Contacts"})
-    body = {
-        "@odata.context": _context(request, "Organizations/KarbonService.OrganizationDTO/$entity"),
-        "@odata.type": "#KarbonService.OrganizationDTO",
-        "OrganizationKey": key,
-        "FullName": summary["FullName"],
-        "ContactType": summary["ContactType"],
-        "UserDefinedIdentifier": summary["UserDefinedIdentifier"],
-        "RestrictionLevel": "Public",
-        "LastModifiedDateTime": summary["LastModifiedDateTime"],
-        "EntityDescription": {"Text": ""},
-        "AccountingDetail": firm.accounting[key],
-    }
-    if "BusinessCards" in expand:
-        body["BusinessCards"] = firm.business_cards.get(key, [])
-    if "ClientTeam" in expand:
-        body["ClientTeam"] = []
-    if "Contacts" in expand:
-        body["Contacts"] = []
+    for empty in ("ClientAccess", "Contacts"):
+        if empty in expand:
+            body[empty] = []
     return JSONResponse(body)
 
 
@@ -449,8 +427,8 @@ async def route(sim: KarbonSimulator, firm: Firm, request: Request) -> Response:
     if len(rest) == 1:
         key = rest[0]
         handlers = {
-            "Contacts": lambda: _contact(request, firm, key),
-            "Organizations": lambda: _organization(request, firm, key),
+            "Contacts": lambda: _client_detail(request, firm, key, "Contact"),
+            "Organizations": lambda: _client_detail(request, firm, key, "Organization"),
             "Invoices": lambda: _invoice(request, firm, key),
             "WorkItems": lambda: _work_item(request, firm, key),
             "IndividualTimeEntries": lambda: _time_entry(request, firm, key),
