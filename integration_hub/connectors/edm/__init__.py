@@ -16,8 +16,7 @@ listing independent of what other programs marked as read, so re-collecting a wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import urlsplit
+from collections.abc import Iterator, Mapping
 
 from integration_hub.connectors.base import (
     ConfigurationError,
@@ -28,24 +27,24 @@ from integration_hub.connectors.base import (
 )
 from integration_hub.connectors.edm import settings
 from integration_hub.connectors.edm.client import PROVIDER, EdmClient, EdmInvoice
-from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, resolve_base_url
-from integration_hub.connectors.http import RetryPolicy, shared_bucket
+from integration_hub.connectors.efatura.collector import (
+    Direction,
+    EInvoiceConnector,
+    rate_setting,
+    required_setting,
+)
+from integration_hub.connectors.http import RetryPolicy
 
-__all__ = ["EdmClient", "EdmConnector", "EdmInvoice", "build_edm", "service_url"]
-
-
-def service_url(config: ConnectorConfig) -> str:
-    """The ``EFaturaEDM.svc`` endpoint for ``config`` (environment URL, or ``base_url`` + standard path)."""
-    url = resolve_base_url(config, settings.ENVIRONMENTS, PROVIDER)
-    if urlsplit(url).path in ("", "/"):
-        url = url.rstrip("/") + settings.SERVICE_PATH
-    return url
+__all__ = ["EdmClient", "EdmConnector", "EdmInvoice", "build_edm"]
 
 
 class EdmConnector(EInvoiceConnector):
     """Collects the ``invoices`` stream (both directions) for one EDM portal user."""
 
     provider = PROVIDER
+    environments: Mapping[str, str] = settings.ENVIRONMENTS
+    service_path = settings.SERVICE_PATH
+    client: EdmClient
 
     def __init__(
         self,
@@ -56,26 +55,15 @@ class EdmConnector(EInvoiceConnector):
         timeout: float = 120.0,
     ) -> None:
         super().__init__(config)
-        username = str(config.setting("username", "")).strip()
-        if not username:
-            raise ConfigurationError(f"{PROVIDER}: the 'username' setting is required")
+        username = required_setting(config, "username", PROVIDER)
         if limit < 1:
             raise ConfigurationError(f"{PROVIDER}: limit must be at least 1")
         password = config.secret("password")
-        rate = float(config.setting("requests_per_minute", settings.REQUESTS_PER_MINUTE))
-        self.client = EdmClient(
-            service_url(config),
-            username=username,
-            password=password,
-            stats=self.stats,
-            bucket=shared_bucket(PROVIDER, username, rate),
-            retry=retry,
-            timeout=timeout,
-            limit=limit,
+        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
+        soap = self.soap_client(
+            action_prefix=settings.ACTION_PREFIX, account=username, rate=rate, retry=retry, timeout=timeout
         )
-
-    def __repr__(self) -> str:
-        return f"EdmConnector({self.client!r})"
+        self.client = EdmClient(soap, username=username, password=password, limit=limit)
 
     def test_connection(self) -> ConnectionTestResult:
         """``Login`` then ``Logout``: proves the endpoint and the credentials without reading anything."""
@@ -90,9 +78,6 @@ class EdmConnector(EInvoiceConnector):
         for invoice in self.client.invoices(settings.DIRECTIONS[direction], window.start, window.last):
             assert invoice.content is not None  # listed with HEADER_ONLY=N
             yield invoice.content
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def build_edm(config: ConnectorConfig) -> EdmConnector:

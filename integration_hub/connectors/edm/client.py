@@ -19,8 +19,6 @@ request per page of up to ``LIMIT`` documents, never one per document.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import socket
 import unicodedata
@@ -31,10 +29,10 @@ from datetime import date, datetime, timedelta
 
 from lxml import etree
 
-from integration_hub.connectors.base import AuthenticationError, CollectStats, ConnectorError, ProviderError
+from integration_hub.connectors.base import AuthenticationError, ConnectorError, ProviderError
 from integration_hub.connectors.edm import settings
+from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64, is_element
 from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, q, sub
-from integration_hub.connectors.http import RetryPolicy, TokenBucket
 
 PROVIDER = "edm"
 NS = settings.NAMESPACE
@@ -67,71 +65,41 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _child(element: etree._Element, name: str) -> etree._Element | None:
-    for child in element:
-        if isinstance(child.tag, str) and _local(child) == name:
-            return child
-    return None
-
-
-def _child_text(element: etree._Element | None, name: str) -> str:
-    if element is None:
-        return ""
-    child = _child(element, name)
-    return (child.text or "").strip() if child is not None else ""
-
-
 def format_cdate(moment: datetime) -> str:
     """``CR_START_DATE`` in the form ``CDATE`` came in (xs:dateTime, offset kept when EDM sent one)."""
     return moment.isoformat()
 
 
-class EdmClient:
-    """One EDM portal user: a session opened on first use, re-opened once on expiry, closed by :meth:`logout`."""
+class EdmClient(ProviderClient):
+    """One EDM portal user: a session opened on first use, re-opened once on expiry, closed by :meth:`logout`.
+
+    ``soap`` posts to ``EFaturaEDM.svc`` with :data:`~.settings.ACTION_PREFIX`. Faults are mapped per
+    operation in :meth:`_send` (a refused ``Login`` is an authentication error, the same text elsewhere
+    is not), so :meth:`classify_fault` is left as the base's pass-through.
+    """
 
     def __init__(
         self,
-        endpoint: str,
+        soap: SoapClient,
         *,
         username: str,
         password: str,
-        stats: CollectStats | None = None,
-        bucket: TokenBucket | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
         limit: int = settings.LIMIT,
         header_limit: int = settings.HEADER_LIMIT,
         hostname: str | None = None,
     ) -> None:
         if limit < 1 or header_limit < 1:
             raise ValueError("limit and header_limit must be positive")
+        super().__init__(soap, password=password)
         self.username = username
-        self._password = password
         self.limit = limit
         self.header_limit = header_limit
         self.hostname = hostname or socket.gethostname()
         self.session_id: str | None = None
         self.logins = 0
-        self.soap = SoapClient(
-            endpoint,
-            provider=PROVIDER,
-            action_prefix=settings.ACTION_PREFIX,
-            stats=stats,
-            bucket=bucket,
-            retry=retry,
-            timeout=timeout,
-        )
 
     def __repr__(self) -> str:
-        return f"EdmClient(endpoint={self.soap.endpoint!r}, username={self.username!r})"
-
-    @property
-    def stats(self) -> CollectStats:
-        return self.soap.stats
+        return f"EdmClient(endpoint={self.endpoint!r}, username={self.username!r})"
 
     # -- faults ---------------------------------------------------------------------------------------
 
@@ -140,7 +108,7 @@ class EdmClient:
         text = fault.message
         if not text or fold(text).startswith(_WCF_NO_REASON):
             text = fault.detail or fault.code or "no description"
-        return text.replace(self._password, "***") if self._password else text
+        return self.scrub(text)
 
     def _map_fault(self, operation: str, fault: SoapFault) -> ConnectorError:
         if settings.SESSION_EXPIRED_MARKER in fold(f"{fault.message} {fault.detail}"):
@@ -184,7 +152,7 @@ class EdmClient:
             sub(body, NS, "PASSWORD", self._password)
 
         response = self._send(settings.LOGIN, settings.LOGIN_SESSION_ID, fill)
-        session_id = _child_text(response, "SESSION_ID")
+        session_id = child_text(response, "SESSION_ID")
         if not session_id:
             raise ProviderError(f"{PROVIDER}: Login answered without a SESSION_ID")
         self.session_id = session_id
@@ -255,7 +223,7 @@ class EdmClient:
 
         response = self.call(settings.GET_INVOICE, fill)
         self.stats.pages += 1
-        items = [self._invoice(element, header_only) for element in response if _is(element, "INVOICE")]
+        items = [self._invoice(element, header_only) for element in response if is_element(element, "INVOICE")]
         if len(items) > size:
             raise ProviderError(f"{PROVIDER}: GetInvoice returned {len(items)} invoices for LIMIT {size}")
         return items
@@ -264,7 +232,7 @@ class EdmClient:
         invoice_uuid = (element.get("UUID") or "").strip()
         if not invoice_uuid:
             raise ProviderError(f"{PROVIDER}: GetInvoice returned an INVOICE without a UUID attribute")
-        raw_cdate = _child_text(_child(element, "HEADER"), "CDATE")
+        raw_cdate = child_text(child(element, "HEADER"), "CDATE")
         try:
             cdate = datetime.fromisoformat(raw_cdate)
         except ValueError:
@@ -273,15 +241,12 @@ class EdmClient:
             ) from None
         content = None
         if not header_only:
-            encoded = "".join(_child_text(element, "CONTENT").split())
+            encoded = child_text(element, "CONTENT")
             if not encoded:
                 raise ProviderError(f"{PROVIDER}: GetInvoice returned invoice {invoice_uuid} without CONTENT")
-            try:
-                content = base64.b64decode(encoded, validate=True)
-            except (binascii.Error, ValueError):
-                raise ProviderError(
-                    f"{PROVIDER}: GetInvoice returned CONTENT that is not base64 for invoice {invoice_uuid}"
-                ) from None
+            content = decode_base64(
+                encoded, f"{PROVIDER}: GetInvoice returned CONTENT that is not base64 for invoice {invoice_uuid}"
+            )
         return EdmInvoice(uuid=invoice_uuid, number=element.get("ID") or "", cdate=cdate, content=content)
 
     def invoices(self, direction: str, first: date, last: date) -> Iterator[EdmInvoice]:
@@ -339,8 +304,4 @@ class EdmClient:
         try:
             self.logout()
         finally:
-            self.soap.close()
-
-
-def _is(element: etree._Element, name: str) -> bool:
-    return isinstance(element.tag, str) and _local(element) == name
+            super().close()

@@ -28,6 +28,8 @@ WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-uti
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
 
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+# Fault codes (local part) with which WS-Security stacks refuse a missing, unsupported or wrong token.
+WS_SECURITY_FAULT_CODES = frozenset({"FailedAuthentication", "InvalidSecurity", "InvalidSecurityToken"})
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -105,6 +107,11 @@ class SoapFault(Exception):
 
     def __str__(self) -> str:
         return f"SOAP fault {self.code}: {self.message}"
+
+    @property
+    def local_code(self) -> str:
+        """``code`` without its namespace prefix (``a:InvalidSecurity`` → ``InvalidSecurity``)."""
+        return self.code.rpartition(":")[2]
 
 
 def find_fault(root: etree._Element) -> SoapFault | None:
@@ -204,6 +211,7 @@ __all__ = [
     "SOAP11_NS",
     "WSSE_NS",
     "WSU_NS",
+    "WS_SECURITY_FAULT_CODES",
     "AuthenticationError",
     "SoapClient",
     "SoapFault",

@@ -14,9 +14,8 @@ are no download calls. Nothing state-changing (``SendInvoiceReply``, ``SendInvoi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from urllib.parse import urlsplit
 
 from integration_hub.connectors.base import (
     ConfigurationError,
@@ -25,26 +24,21 @@ from integration_hub.connectors.base import (
     ConnectorError,
     DateWindow,
 )
-from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, resolve_base_url
-from integration_hub.connectors.http import RetryPolicy, shared_bucket
+from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, rate_setting, vkn_setting
+from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.isnet import settings
 from integration_hub.connectors.isnet.client import PROVIDER, IsnetClient
 
-__all__ = ["IsnetClient", "IsnetConnector", "build_isnet", "service_url"]
-
-
-def service_url(config: ConnectorConfig) -> str:
-    """The InvoiceService endpoint for ``config`` (environment URL, or ``base_url`` + standard path)."""
-    url = resolve_base_url(config, settings.ENVIRONMENTS, PROVIDER)
-    if urlsplit(url).path in ("", "/"):
-        url = url.rstrip("/") + settings.SERVICE_PATH
-    return url
+__all__ = ["IsnetClient", "IsnetConnector", "build_isnet"]
 
 
 class IsnetConnector(EInvoiceConnector):
     """Collects the ``invoices`` stream (both directions) for one company VKN."""
 
     provider = PROVIDER
+    environments: Mapping[str, str] = settings.ENVIRONMENTS
+    service_path = settings.SERVICE_PATH
+    client: IsnetClient
 
     def __init__(
         self,
@@ -55,27 +49,14 @@ class IsnetConnector(EInvoiceConnector):
         records_per_page: int = settings.RECORDS_PER_PAGE,
     ) -> None:
         super().__init__(config)
-        vkn = str(config.setting("vkn", "")).strip()
-        if not (vkn.isdigit() and len(vkn) in (10, 11)):
-            raise ConfigurationError(f"{PROVIDER}: the 'vkn' setting must be a 10-digit VKN or 11-digit TCKN")
-        try:
-            rate = float(config.setting("requests_per_minute", settings.REQUESTS_PER_MINUTE))
-        except (TypeError, ValueError):
-            raise ConfigurationError(f"{PROVIDER}: requests_per_minute must be a number") from None
-        if rate <= 0 or records_per_page < 1:
-            raise ConfigurationError(f"{PROVIDER}: requests_per_minute and records_per_page must be positive")
-        self.client = IsnetClient(
-            service_url(config),
-            vkn=vkn,
-            stats=self.stats,
-            bucket=shared_bucket(PROVIDER, vkn, rate),
-            retry=retry,
-            timeout=timeout,
-            records_per_page=records_per_page,
+        vkn = vkn_setting(config, PROVIDER)
+        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
+        if records_per_page < 1:
+            raise ConfigurationError(f"{PROVIDER}: records_per_page must be positive")
+        soap = self.soap_client(
+            action_prefix=settings.ACTION_PREFIX, account=vkn, rate=rate, retry=retry, timeout=timeout
         )
-
-    def __repr__(self) -> str:
-        return f"IsnetConnector({self.client!r})"
+        self.client = IsnetClient(soap, vkn=vkn, records_per_page=records_per_page)
 
     def test_connection(self) -> ConnectionTestResult:
         """One tiny search (today, one record, no XML): proves the VKN is known and this IP is allowed."""
@@ -89,9 +70,6 @@ class IsnetConnector(EInvoiceConnector):
     def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
         for _ettn, document in self.client.documents(direction, window.start, window.last):
             yield document
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def build_isnet(config: ConnectorConfig) -> IsnetConnector:

@@ -17,17 +17,15 @@ makes İşNet return the account's first invoice instead of the date range.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from lxml import etree
 
-from integration_hub.connectors.base import AuthenticationError, CollectStats, ProviderError
+from integration_hub.connectors.base import AuthenticationError, ProviderError
+from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64
 from integration_hub.connectors.efatura.soap import SoapClient, SoapFault
-from integration_hub.connectors.http import RetryPolicy, TokenBucket
 from integration_hub.connectors.isnet import settings
 
 PROVIDER = "isnet"
@@ -58,26 +56,8 @@ class SearchPage:
     current_page: int
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
-    if parent is None:
-        return None
-    for child in parent:
-        if _local(child) == name:
-            return child
-    return None
-
-
-def _text(parent: etree._Element | None, name: str) -> str:
-    child = _child(parent, name)
-    return (child.text or "").strip() if child is not None else ""
-
-
 def _int(parent: etree._Element | None, name: str, default: int) -> int:
-    raw = _text(parent, name)
+    raw = child_text(parent, name)
     try:
         return int(raw) if raw else default
     except ValueError:
@@ -89,48 +69,22 @@ def _document(ettn: str, raw: str) -> bytes:
     text = raw.strip()
     if text.startswith("<"):
         return text.encode("utf-8")
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise ProviderError(f"{PROVIDER}: InvoiceXml of {ettn} is neither XML nor base64") from None
+    return decode_base64(text, f"{PROVIDER}: InvoiceXml of {ettn} is neither XML nor base64")
 
 
-class IsnetClient:
-    """One company VKN at one İşNet InvoiceService endpoint."""
+class IsnetClient(ProviderClient):
+    """One company VKN at one İşNet InvoiceService endpoint (``soap`` posts with
+    :data:`~.settings.ACTION_PREFIX`)."""
 
-    def __init__(
-        self,
-        endpoint: str,
-        *,
-        vkn: str,
-        stats: CollectStats | None = None,
-        bucket: TokenBucket | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        records_per_page: int = settings.RECORDS_PER_PAGE,
-    ) -> None:
+    def __init__(self, soap: SoapClient, *, vkn: str, records_per_page: int = settings.RECORDS_PER_PAGE) -> None:
+        super().__init__(soap)
         self.vkn = vkn
         self.records_per_page = records_per_page
-        self.soap = SoapClient(
-            endpoint,
-            provider=PROVIDER,
-            action_prefix=settings.ACTION_PREFIX,
-            stats=stats,
-            bucket=bucket,
-            retry=retry,
-            timeout=timeout,
-            classify_fault=self._classify,
-        )
 
     def __repr__(self) -> str:
-        return f"IsnetClient(endpoint={self.soap.endpoint!r}, vkn={self.vkn!r})"
+        return f"IsnetClient(endpoint={self.endpoint!r}, vkn={self.vkn!r})"
 
-    @property
-    def stats(self) -> CollectStats:
-        return self.soap.stats
-
-    @staticmethod
-    def _classify(fault: SoapFault) -> Exception:
+    def classify_fault(self, fault: SoapFault) -> Exception:
         return ProviderError(f"{PROVIDER}: service fault {fault.code}: {fault.message[:300]}")
 
     def _failure(self, message: str) -> Exception:
@@ -169,26 +123,26 @@ class IsnetClient:
         )
         response = self.soap.call(settings.SEARCH_INVOICE, operation)
         self.stats.pages += 1
-        result = _child(response, f"{settings.SEARCH_INVOICE}Result")
+        result = child(response, f"{settings.SEARCH_INVOICE}Result")
         if result is None:
             raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} answer has no {settings.SEARCH_INVOICE}Result")
-        if _text(result, "Result").lower() == "failed" or _text(result, "IsSucceded").lower() == "false":
-            message = _text(result, "ErrorMessage") or _text(result, "Message") or "no error message"
+        if child_text(result, "Result").lower() == "failed" or child_text(result, "IsSucceded").lower() == "false":
+            message = child_text(result, "ErrorMessage") or child_text(result, "Message") or "no error message"
             raise self._failure(message)
         documents = []
-        invoices = _child(result, "Invoices")
+        invoices = child(result, "Invoices")
         for invoice in invoices if invoices is not None else ():
-            ettn = _text(invoice, "ETTN")
+            ettn = child_text(invoice, "ETTN")
             if not ettn:
                 raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} returned an invoice without ETTN")
             if include_xml:
-                raw = _text(invoice, "InvoiceXml")
+                raw = child_text(invoice, "InvoiceXml")
                 if not raw:
                     raise ProviderError(f"{PROVIDER}: invoice {ettn} came without InvoiceXml although it was asked for")
                 documents.append((ettn, _document(ettn, raw)))
             else:
                 documents.append((ettn, b""))
-        paging = _child(result, "PagingResponse")
+        paging = child(result, "PagingResponse")
         return SearchPage(
             documents=documents,
             total_records=_int(paging, "TotalRecords", len(documents)),
@@ -208,6 +162,3 @@ class IsnetClient:
             if not result.documents or page >= result.total_pages:
                 return
             page += 1
-
-    def close(self) -> None:
-        self.soap.close()

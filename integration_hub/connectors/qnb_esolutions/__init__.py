@@ -18,10 +18,8 @@ the window as issue-date filter, which costs no extra request and keeps re-colle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from itertools import islice
-from urllib.parse import urlsplit
 
 from integration_hub.connectors.base import (
     ConfigurationError,
@@ -31,27 +29,29 @@ from integration_hub.connectors.base import (
     DateWindow,
     ProviderError,
 )
-from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, resolve_base_url
+from integration_hub.connectors.efatura.collector import (
+    Direction,
+    EInvoiceConnector,
+    batches,
+    rate_setting,
+    required_setting,
+    vkn_setting,
+)
 from integration_hub.connectors.efatura.ubl import unwrap_documents
-from integration_hub.connectors.http import RetryPolicy, shared_bucket
+from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.qnb_esolutions import settings
 from integration_hub.connectors.qnb_esolutions.client import PROVIDER, ListedDocument, QnbClient
 
-__all__ = ["QnbClient", "QnbConnector", "build_qnb_esolutions", "service_url"]
-
-
-def service_url(config: ConnectorConfig) -> str:
-    """The connectorService endpoint for ``config`` (environment URL, or ``base_url`` + standard path)."""
-    url = resolve_base_url(config, settings.ENVIRONMENTS, PROVIDER)
-    if urlsplit(url).path in ("", "/"):
-        url = url.rstrip("/") + settings.SERVICE_PATH
-    return url
+__all__ = ["QnbClient", "QnbConnector", "build_qnb_esolutions"]
 
 
 class QnbConnector(EInvoiceConnector):
     """Collects the ``invoices`` stream (both directions) for one QNB account and company VKN."""
 
     provider = PROVIDER
+    environments: Mapping[str, str] = settings.ENVIRONMENTS
+    service_path = settings.SERVICE_PATH
+    client: QnbClient
 
     def __init__(
         self,
@@ -62,34 +62,18 @@ class QnbConnector(EInvoiceConnector):
         outgoing_cap: int = settings.OUTGOING_LIST_CAP,
     ) -> None:
         super().__init__(config)
-        username = str(config.setting("username", "")).strip()
-        vkn = str(config.setting("vkn", "")).strip()
-        if not username:
-            raise ConfigurationError(f"{PROVIDER}: the 'username' setting is required")
-        if not (vkn.isdigit() and len(vkn) in (10, 11)):
-            raise ConfigurationError(f"{PROVIDER}: the 'vkn' setting must be a 10-digit VKN or 11-digit TCKN")
+        username = required_setting(config, "username", PROVIDER)
+        vkn = vkn_setting(config, PROVIDER)
         try:
             self.download_batch = int(config.setting("download_batch", settings.DOWNLOAD_BATCH))
-            rate = float(config.setting("requests_per_minute", settings.REQUESTS_PER_MINUTE))
         except (TypeError, ValueError):
-            raise ConfigurationError(f"{PROVIDER}: download_batch and requests_per_minute must be numbers") from None
-        if self.download_batch < 1 or rate <= 0:
-            raise ConfigurationError(f"{PROVIDER}: download_batch and requests_per_minute must be positive")
+            raise ConfigurationError(f"{PROVIDER}: download_batch must be a number") from None
+        if self.download_batch < 1:
+            raise ConfigurationError(f"{PROVIDER}: download_batch must be positive")
+        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
         password = config.secret("password")
-        self.client = QnbClient(
-            service_url(config),
-            username=username,
-            password=password,
-            vkn=vkn,
-            stats=self.stats,
-            bucket=shared_bucket(PROVIDER, username, rate),
-            retry=retry,
-            timeout=timeout,
-            outgoing_cap=outgoing_cap,
-        )
-
-    def __repr__(self) -> str:
-        return f"QnbConnector({self.client!r})"
+        soap = self.soap_client(action_prefix="", account=username, rate=rate, retry=retry, timeout=timeout)
+        self.client = QnbClient(soap, username=username, password=password, vkn=vkn, outgoing_cap=outgoing_cap)
 
     def test_connection(self) -> ConnectionTestResult:
         """One incoming list call for today: proves the password, the account's verification and the
@@ -110,7 +94,7 @@ class QnbConnector(EInvoiceConnector):
             else self.client.outgoing_documents(window.start, window.last)
         )
         seen: set[str] = set()
-        for batch in _batches(_distinct(listed, seen), self.download_batch):
+        for batch in batches(_distinct(listed, seen), self.download_batch):
             yield from self._download(direction, batch)
         self.stats.add_reported("invoice", len(seen))
 
@@ -124,9 +108,6 @@ class QnbConnector(EInvoiceConnector):
             raise ProviderError(f"{PROVIDER}: asked for {len(ettns)} {kind} document(s), the zip held {len(documents)}")
         return documents
 
-    def close(self) -> None:
-        self.client.close()
-
 
 def _distinct(listed: Iterator[ListedDocument], seen: set[str]) -> Iterator[str]:
     """ETTNs in listing order, each once (case-insensitively); ``seen`` collects them for the count."""
@@ -135,11 +116,6 @@ def _distinct(listed: Iterator[ListedDocument], seen: set[str]) -> Iterator[str]
         if key not in seen:
             seen.add(key)
             yield item.ettn.strip()
-
-
-def _batches(ettns: Iterator[str], size: int) -> Iterator[list[str]]:
-    while batch := list(islice(ettns, size)):
-        yield batch
 
 
 def build_qnb_esolutions(config: ConnectorConfig) -> QnbConnector:

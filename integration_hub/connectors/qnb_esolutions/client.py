@@ -20,17 +20,15 @@ Paging rules this client implements:
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from lxml import etree
 
-from integration_hub.connectors.base import AuthenticationError, CollectStats, ProviderError
-from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, ws_security_header
-from integration_hub.connectors.http import RetryPolicy, TokenBucket
+from integration_hub.connectors.base import AuthenticationError, ProviderError
+from integration_hub.connectors.efatura.provider import ProviderClient, child_text, decode_base64, is_element
+from integration_hub.connectors.efatura.soap import WS_SECURITY_FAULT_CODES, SoapClient, SoapFault, ws_security_header
 from integration_hub.connectors.qnb_esolutions import settings
 
 PROVIDER = "qnb_esolutions"
@@ -44,20 +42,9 @@ class ListedDocument:
     sequence: int | None = None  # belgeSiraNo (incoming only)
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _child_text(element: etree._Element, name: str) -> str:
-    for child in element:
-        if isinstance(child.tag, str) and _local(child) == name:
-            return (child.text or "").strip()
-    return ""
-
-
 def _rows(response: etree._Element) -> Iterator[etree._Element]:
     """The ``<return>`` items of a JAX-WS list answer."""
-    return (item for item in response if isinstance(item.tag, str) and _local(item) == "return")
+    return (item for item in response if is_element(item, "return"))
 
 
 def _field(parent: etree._Element, name: str, value: str) -> None:
@@ -70,56 +57,36 @@ def fault_code(fault: SoapFault) -> str:
     message = fault.message
     if message.startswith("[") and "]" in message:
         return message[1 : message.index("]")]
-    return fault.code.rpartition(":")[2]
+    return fault.local_code
 
 
-class QnbClient:
-    """One QNB account (username + password) acting for one company VKN."""
+class QnbClient(ProviderClient):
+    """One QNB account (username + password) acting for one company VKN. ``soap`` posts with an empty
+    action prefix: JAX-WS dispatches on the body element, SOAPAction is informational."""
 
     def __init__(
         self,
-        endpoint: str,
+        soap: SoapClient,
         *,
         username: str,
         password: str,
         vkn: str,
-        stats: CollectStats | None = None,
-        bucket: TokenBucket | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
         outgoing_cap: int = settings.OUTGOING_LIST_CAP,
     ) -> None:
+        super().__init__(soap, password=password)
         self.username = username
         self.vkn = vkn
-        self._password = password
         self.outgoing_cap = outgoing_cap
-        self.soap = SoapClient(
-            endpoint,
-            provider=PROVIDER,
-            action_prefix="",  # JAX-WS dispatches on the body element; SOAPAction is informational
-            stats=stats,
-            bucket=bucket,
-            retry=retry,
-            timeout=timeout,
-            classify_fault=self._classify,
-        )
 
     def __repr__(self) -> str:
-        return f"QnbClient(endpoint={self.soap.endpoint!r}, username={self.username!r}, vkn={self.vkn!r})"
-
-    @property
-    def stats(self) -> CollectStats:
-        return self.soap.stats
+        return f"QnbClient(endpoint={self.endpoint!r}, username={self.username!r}, vkn={self.vkn!r})"
 
     # -- faults ---------------------------------------------------------------------------------------
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._password, "***") if self._password else text
-
-    def _classify(self, fault: SoapFault) -> Exception:
+    def classify_fault(self, fault: SoapFault) -> Exception:
         """Faults are answers, never retried; credential problems become :class:`AuthenticationError`."""
         code = fault_code(fault)
-        message = self._scrub(fault.message)[:300]
+        message = self.scrub(fault.message)[:300]
         if code == settings.FAULT_UNVERIFIED:
             return AuthenticationError(
                 f"{PROVIDER}: account '{self.username}' is not verified yet; complete the financial seal / "
@@ -133,7 +100,7 @@ class QnbClient:
         lowered = message.lower()
         if (
             code == settings.FAULT_LOGIN_FAILED
-            or fault.code.rpartition(":")[2] in settings.WS_SECURITY_FAULTS
+            or fault.local_code in WS_SECURITY_FAULT_CODES
             or any(marker in lowered for marker in settings.AUTH_FAILURE_MARKERS)
         ):
             return AuthenticationError(
@@ -166,8 +133,8 @@ class QnbClient:
         self.stats.pages += 1
         items = []
         for row in _rows(response):
-            raw_sequence = _child_text(row, "belgeSiraNo")
-            ettn = _child_text(row, "ettn")
+            raw_sequence = child_text(row, "belgeSiraNo")
+            ettn = child_text(row, "ettn")
             if not ettn or not raw_sequence.isdigit():
                 raise ProviderError(f"{PROVIDER}: {settings.LIST_INCOMING} returned a row without ettn/belgeSiraNo")
             items.append(ListedDocument(ettn=ettn, sequence=int(raw_sequence)))
@@ -188,7 +155,7 @@ class QnbClient:
         self.stats.pages += 1
         items = []
         for row in _rows(response):
-            ettn = _child_text(row, "ettn")
+            ettn = child_text(row, "ettn")
             if not ettn:
                 raise ProviderError(f"{PROVIDER}: {settings.LIST_OUTGOING} returned a row without ettn")
             items.append(ListedDocument(ettn=ettn))
@@ -208,13 +175,10 @@ class QnbClient:
             _field(body, "belgeFormati", settings.DOCUMENT_FORMAT)
 
         response = self._call(operation, build)
-        encoded = "".join(_child_text(response, "return").split())
+        encoded = child_text(response, "return")
         if not encoded:
             raise ProviderError(f"{PROVIDER}: {operation} returned no content for {len(ettns)} ETTN(s)")
-        try:
-            return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise ProviderError(f"{PROVIDER}: {operation} returned content that is not base64") from None
+        return decode_base64(encoded, f"{PROVIDER}: {operation} returned content that is not base64")
 
     # -- paging -----------------------------------------------------------------------------------------
 
@@ -248,6 +212,3 @@ class QnbClient:
         middle = first + timedelta(days=(last - first).days // 2)
         yield from self.outgoing_documents(first, middle)
         yield from self.outgoing_documents(middle + timedelta(days=1), last)
-
-    def close(self) -> None:
-        self.soap.close()

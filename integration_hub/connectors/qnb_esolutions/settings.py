@@ -46,7 +46,8 @@ FAULT_UNVERIFIED = "EF0556"  # "Mali mühür veya e-imza doğrulaması gereklidi
 FAULT_LOGIN_FAILED = "EF0003"  # [I] exact wrong-password text is unpublished; see AUTH_FAILURE_MARKERS
 FAULT_VKN_NOT_AUTHORISED = "EF0010"  # [I] the user may not act for the requested VKN
 # Because QNB's wrong-password text is unpublished, a fault whose text mentions a login/password problem
-# (lower-cased fragments) or a WS-Security fault code is also treated as rejected credentials.
+# (lower-cased fragments) or a WS-Security fault code (``soap.WS_SECURITY_FAULT_CODES``) is also treated
+# as rejected credentials.
 AUTH_FAILURE_MARKERS = (
     "oturum aç",
     "şifre",
@@ -57,4 +58,3 @@ AUTH_FAILURE_MARKERS = (
     "password",
     "authentication",
 )
-WS_SECURITY_FAULTS = frozenset({"FailedAuthentication", "InvalidSecurity", "InvalidSecurityToken"})

@@ -33,8 +33,6 @@ operation; the inbox bulk query says ``SetTaken="false"`` explicitly.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from itertools import islice
-from urllib.parse import urlsplit
 
 from integration_hub.connectors.base import (
     ConfigurationError,
@@ -44,20 +42,18 @@ from integration_hub.connectors.base import (
     DateWindow,
     ProviderError,
 )
-from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, resolve_base_url
-from integration_hub.connectors.http import RetryPolicy, shared_bucket
+from integration_hub.connectors.efatura.collector import (
+    Direction,
+    EInvoiceConnector,
+    batches,
+    rate_setting,
+    required_setting,
+)
+from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import settings
 from integration_hub.connectors.uyumsoft.client import OperationNotSupported, UyumsoftClient
 
-__all__ = ["OperationNotSupported", "UyumsoftClient", "UyumsoftConnector", "build_uyumsoft", "service_url"]
-
-
-def service_url(config: ConnectorConfig, environments: Mapping[str, str], provider: str) -> str:
-    """The Integration endpoint: the environment's URL, or ``base_url`` (+ the standard path when bare)."""
-    url = resolve_base_url(config, environments, provider)
-    if urlsplit(url).path in ("", "/"):
-        url = url.rstrip("/") + settings.SERVICE_PATH
-    return url
+__all__ = ["OperationNotSupported", "UyumsoftClient", "UyumsoftConnector", "build_uyumsoft"]
 
 
 class UyumsoftConnector(EInvoiceConnector):
@@ -66,7 +62,9 @@ class UyumsoftConnector(EInvoiceConnector):
     provider = "uyumsoft"
     label = "Uyumsoft"
     environments: Mapping[str, str] = settings.ENVIRONMENTS
+    service_path = settings.SERVICE_PATH
     default_auth_style = "ws_security"
+    client: UyumsoftClient
 
     def __init__(
         self,
@@ -78,9 +76,7 @@ class UyumsoftConnector(EInvoiceConnector):
         document_batch: int = settings.DOCUMENT_BATCH,
     ) -> None:
         super().__init__(config)
-        username = str(config.setting("username", "")).strip()
-        if not username:
-            raise ConfigurationError(f"{self.provider}: the 'username' setting is required")
+        username = required_setting(config, "username", self.provider)
         try:
             password = config.secret("password")
         except ConfigurationError as exc:
@@ -92,27 +88,14 @@ class UyumsoftConnector(EInvoiceConnector):
             )
         if list_page_size < 1 or document_batch < 1:
             raise ConfigurationError(f"{self.provider}: page size and document batch must be at least 1")
-        try:
-            rate = float(config.setting("requests_per_minute", settings.REQUESTS_PER_MINUTE))
-        except (TypeError, ValueError):
-            raise ConfigurationError(f"{self.provider}: requests_per_minute must be a number") from None
+        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, self.provider)
         self.list_page_size = list_page_size
         self.document_batch = document_batch
         self.bulk_download = True
-        self.client = UyumsoftClient(
-            service_url(config, self.environments, self.provider),
-            username=username,
-            password=password,
-            provider=self.provider,
-            auth_style=auth_style,
-            stats=self.stats,
-            bucket=shared_bucket(self.provider, username, rate),
-            retry=retry,
-            timeout=timeout,
+        soap = self.soap_client(
+            action_prefix=settings.ACTION_PREFIX, account=username, rate=rate, retry=retry, timeout=timeout
         )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.client!r})"
+        self.client = UyumsoftClient(soap, username=username, password=password, auth_style=auth_style)
 
     def test_connection(self) -> ConnectionTestResult:
         """``WhoAmI``: proves the credentials (and the auth style) without touching any invoice."""
@@ -127,7 +110,7 @@ class UyumsoftConnector(EInvoiceConnector):
         )
 
     def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
-        for batch in _batches(self._listed_ids(direction, window), self.document_batch):
+        for batch in batches(self._listed_ids(direction, window), self.document_batch):
             yield from self._download(direction, batch)
 
     def _listed_ids(self, direction: Direction, window: DateWindow) -> Iterator[str]:
@@ -169,14 +152,6 @@ class UyumsoftConnector(EInvoiceConnector):
                 return
         for invoice_id in ids:
             yield self.client.document(direction, invoice_id)
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _batches(ids: Iterator[str], size: int) -> Iterator[list[str]]:
-    while batch := list(islice(ids, size)):
-        yield batch
 
 
 def build_uyumsoft(config: ConnectorConfig) -> UyumsoftConnector:

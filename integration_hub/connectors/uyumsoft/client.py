@@ -27,17 +27,21 @@ No state-changing operation is ever built here: the inbox bulk query always carr
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from lxml import etree
 
-from integration_hub.connectors.base import AuthenticationError, CollectStats, ProviderError
-from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, sub, ws_security_header
-from integration_hub.connectors.http import RetryPolicy, TokenBucket
+from integration_hub.connectors.base import AuthenticationError, ProviderError
+from integration_hub.connectors.efatura.provider import ProviderClient, child, decode_base64
+from integration_hub.connectors.efatura.soap import (
+    WS_SECURITY_FAULT_CODES,
+    SoapClient,
+    SoapFault,
+    sub,
+    ws_security_header,
+)
 from integration_hub.connectors.uyumsoft import settings
 
 NS = settings.NAMESPACE
@@ -76,31 +80,17 @@ class Page:
         return len(self.items) >= requested_size
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
 def _elements(parent: etree._Element) -> list[etree._Element]:
     """Element children only (no comments or processing instructions)."""
-    return [child for child in parent if isinstance(child.tag, str)]
-
-
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
-    """First child element with local name ``name`` (namespace-agnostic: WCF hosts differ in prefixes)."""
-    if parent is None:
-        return None
-    for child in _elements(parent):
-        if _local(child) == name:
-            return child
-    return None
+    return [element for element in parent if isinstance(element.tag, str)]
 
 
 def _field(element: etree._Element, name: str) -> str:
     """A value the platform sends as an attribute (list rows) or as a child element (data objects)."""
     value = element.get(name)
     if value is None:
-        child = _child(element, name)
-        value = child.text if child is not None else None
+        found = child(element, name)
+        value = found.text if found is not None else None
     return (value or "").strip()
 
 
@@ -113,46 +103,19 @@ def _int(value: str | None, what: str) -> int | None:
         raise ProviderError(f"{what}: '{value}' is not a number") from None
 
 
-class UyumsoftClient:
-    """One account on one Uyumsoft-family endpoint."""
+class UyumsoftClient(ProviderClient):
+    """One account on one Uyumsoft-family endpoint; ``soap`` carries the provider name (``uyumsoft``,
+    ``crs_soft``) and posts with :data:`~.settings.ACTION_PREFIX`."""
 
-    def __init__(
-        self,
-        endpoint: str,
-        *,
-        username: str,
-        password: str,
-        provider: str = "uyumsoft",
-        auth_style: str = "ws_security",
-        stats: CollectStats | None = None,
-        bucket: TokenBucket | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-    ) -> None:
+    def __init__(self, soap: SoapClient, *, username: str, password: str, auth_style: str = "ws_security") -> None:
         if auth_style not in settings.AUTH_STYLES:
             raise ValueError(f"auth_style must be one of {', '.join(settings.AUTH_STYLES)}")
-        self.endpoint = endpoint
+        super().__init__(soap, password=password)
         self.username = username
-        self._password = password
-        self.provider = provider
         self.auth_style = auth_style
-        self.soap = SoapClient(
-            endpoint,
-            provider=provider,
-            action_prefix=settings.ACTION_PREFIX,
-            stats=stats,
-            bucket=bucket,
-            retry=retry,
-            timeout=timeout,
-            classify_fault=self._classify_fault,
-        )
 
     def __repr__(self) -> str:
         return f"UyumsoftClient(endpoint={self.endpoint!r}, username={self.username!r}, auth_style={self.auth_style!r})"
-
-    @property
-    def stats(self) -> CollectStats:
-        return self.soap.stats
 
     # -- operations ------------------------------------------------------------------------------------
 
@@ -203,7 +166,7 @@ class UyumsoftClient:
         name = settings.DATA_OPERATION[direction]
         operation = self._operation(name)
         sub(operation, NS, "invoiceId", invoice_id)
-        value = _child(self._call(name, operation), "Value")
+        value = child(self._call(name, operation), "Value")
         if value is None:
             raise ProviderError(f"{self.provider} {name}: no document returned for invoice {invoice_id}")
         returned_id, data = self._invoice_data(value, name, default_id=invoice_id)
@@ -214,17 +177,14 @@ class UyumsoftClient:
     def who_am_i(self) -> dict[str, str]:
         """``{"username", "vkn", "name"}`` of the authenticated user's company (no side effects)."""
         result = self._call(settings.WHO_AM_I, self._operation(settings.WHO_AM_I))
-        value = _child(result, "Value")
-        user = _child(value, "User")
-        customer = _child(value, "Customer")
+        value = child(result, "Value")
+        user = child(value, "User")
+        customer = child(value, "Customer")
         return {
             "username": _field(user, "Username") if user is not None else "",
             "vkn": _field(customer, "VkTckNo") if customer is not None else "",
             "name": _field(customer, "Name") if customer is not None else "",
         }
-
-    def close(self) -> None:
-        self.soap.close()
 
     # -- envelope building and reading ------------------------------------------------------------------
 
@@ -245,7 +205,7 @@ class UyumsoftClient:
         """Send ``operation``; return its ``<NameResult>`` after checking ``IsSucceded``."""
         headers = [ws_security_header(self.username, self._password)] if self.auth_style == "ws_security" else []
         response = self.soap.call(name, operation, headers)
-        result = _child(response, f"{name}Result")
+        result = child(response, f"{name}Result")
         if result is None:
             raise ProviderError(f"{self.provider} {name}: the response has no {name}Result")
         if (result.get("IsSucceded") or "").strip().lower() == "false":
@@ -257,10 +217,10 @@ class UyumsoftClient:
 
     def _page(self, name: str, result: etree._Element) -> Page:
         what = f"{self.provider} {name}"
-        value = _child(result, "Value")
+        value = child(result, "Value")
         if value is None:  # CRS: nothing to report at all
             return Page([], 0, 0, 0, 0)
-        items_element = _child(value, "Items")
+        items_element = child(value, "Items")
         if items_element is not None:
             items = _elements(items_element)
         else:  # no wrapper: an empty page, or a lone item straight under Value
@@ -279,10 +239,7 @@ class UyumsoftClient:
         encoded = _field(element, "Data")
         if not invoice_id or not encoded:
             raise ProviderError(f"{self.provider} {name}: an InvoiceData item lacks its InvoiceId or Data")
-        try:
-            data = base64.b64decode("".join(encoded.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise ProviderError(f"{self.provider} {name}: Data of invoice {invoice_id} is not base64") from None
+        data = decode_base64(encoded, f"{self.provider} {name}: Data of invoice {invoice_id} is not base64")
         if not data:
             raise ProviderError(f"{self.provider} {name}: invoice {invoice_id} has an empty document")
         return invoice_id, data
@@ -291,16 +248,15 @@ class UyumsoftClient:
 
     def _clean(self, text: str) -> str:
         """One line, and never the password even if a server echoes it."""
-        line = " ".join(text.split())
-        return line.replace(self._password, "***") if self._password else line
+        return self.scrub(" ".join(text.split()))
 
     def _auth_message(self, reason: str) -> str:
         return f"{self.provider}: username '{self.username}' or its password was rejected ({reason})"
 
-    def _classify_fault(self, fault: SoapFault) -> Exception | None:
-        code = fault.code.rsplit(":", 1)[-1]
+    def classify_fault(self, fault: SoapFault) -> Exception | None:
+        code = fault.local_code
         text = self._clean(f"{fault.message} {fault.detail}")
-        if code in ("InvalidSecurity", "FailedAuthentication", "InvalidSecurityToken"):
+        if code in WS_SECURITY_FAULT_CODES:
             if self.auth_style == "user_info":
                 return AuthenticationError(
                     f"{self.provider}: the service refused the userInfo credentials of '{self.username}' and asks "

@@ -17,7 +17,7 @@ from integration_hub.connectors.base import (
     ProviderError,
     TransientError,
 )
-from integration_hub.connectors.edm import EdmConnector, build_edm, service_url, settings
+from integration_hub.connectors.edm import EdmConnector, build_edm, settings
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.simulators.edm import EdmAccount, EdmSimulator, create_app
 from integration_hub.simulators.server import running
@@ -271,14 +271,14 @@ def test_test_connection_reports_an_unreachable_service() -> None:
 
 
 def test_settings_addresses_and_secrets() -> None:
-    assert service_url(_config("http://127.0.0.1:8403")) == "http://127.0.0.1:8403" + settings.SERVICE_PATH
-    assert service_url(_config("https://edm.example/EFaturaEDM/EFaturaEDM.svc/")) == (
+    assert EdmConnector.service_url(_config("http://127.0.0.1:8403")) == "http://127.0.0.1:8403" + settings.SERVICE_PATH
+    assert EdmConnector.service_url(_config("https://edm.example/EFaturaEDM/EFaturaEDM.svc/")) == (
         "https://edm.example/EFaturaEDM/EFaturaEDM.svc"
     )
     test_env = ConnectorConfig(settings={"username": "u", "environment": "test"}, secrets={"password": "p"})
-    assert service_url(test_env) == settings.ENVIRONMENTS["test"]
+    assert EdmConnector.service_url(test_env) == settings.ENVIRONMENTS["test"]
     production = ConnectorConfig(settings={"username": "u"}, secrets={"password": "p"})
-    assert service_url(production) == "https://portal2.edmbilisim.com.tr/EFaturaEDM/EFaturaEDM.svc"
+    assert EdmConnector.service_url(production) == "https://portal2.edmbilisim.com.tr/EFaturaEDM/EFaturaEDM.svc"
 
     connector = build_edm(_config("http://127.0.0.1:8403"))
     assert isinstance(connector, EdmConnector) and connector.streams() == ("invoices",)
@@ -288,4 +288,4 @@ def test_settings_addresses_and_secrets() -> None:
     with pytest.raises(ConfigurationError, match="password"):
         EdmConnector(ConnectorConfig(settings={"username": "u", "base_url": "http://x"}))
     with pytest.raises(ConfigurationError, match="environment"):
-        service_url(ConnectorConfig(settings={"environment": "staging"}))
+        EdmConnector.service_url(ConnectorConfig(settings={"environment": "staging"}))

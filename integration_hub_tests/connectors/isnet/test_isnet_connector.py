@@ -21,7 +21,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 from integration_hub.connectors.http import RetryPolicy
-from integration_hub.connectors.isnet import IsnetConnector, build_isnet, service_url, settings
+from integration_hub.connectors.isnet import IsnetConnector, build_isnet, settings
 from integration_hub.connectors.isnet.client import data_contract
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
@@ -236,13 +236,15 @@ def test_inline_xml_is_accepted_and_broken_answers_are_one_line_provider_errors(
 
 
 def test_service_url_rules() -> None:
-    assert service_url(ConnectorConfig(settings={"base_url": "http://127.0.0.1:9000"})) == (
+    assert IsnetConnector.service_url(ConnectorConfig(settings={"base_url": "http://127.0.0.1:9000"})) == (
         "http://127.0.0.1:9000/InvoiceService/ServiceContract/InvoiceService.svc"
     )
     custom = "https://isnet.example/Other/InvoiceService.svc"
-    assert service_url(ConnectorConfig(settings={"base_url": custom})) == custom
-    assert service_url(ConnectorConfig(settings={"environment": "test"})) == settings.ENVIRONMENTS["test"]
-    assert service_url(ConnectorConfig(settings={})) == settings.ENVIRONMENTS["production"]
+    assert IsnetConnector.service_url(ConnectorConfig(settings={"base_url": custom})) == custom
+    assert (
+        IsnetConnector.service_url(ConnectorConfig(settings={"environment": "test"})) == settings.ENVIRONMENTS["test"]
+    )
+    assert IsnetConnector.service_url(ConnectorConfig(settings={})) == settings.ENVIRONMENTS["production"]
 
 
 def test_configuration_errors_are_one_line() -> None:

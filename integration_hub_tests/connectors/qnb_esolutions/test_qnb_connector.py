@@ -23,7 +23,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 from integration_hub.connectors.http import RetryPolicy
-from integration_hub.connectors.qnb_esolutions import QnbConnector, build_qnb_esolutions, service_url, settings
+from integration_hub.connectors.qnb_esolutions import QnbConnector, build_qnb_esolutions, settings
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.qnb import QnbAccount, QnbSimulator
 from integration_hub.simulators.qnb.mailbox import PENDING, approval
@@ -262,15 +262,15 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 def test_service_url_rules() -> None:
     bare = ConnectorConfig(settings={"base_url": "http://127.0.0.1:9000/"})
-    assert service_url(bare) == "http://127.0.0.1:9000/efatura/ws/connectorService"
+    assert QnbConnector.service_url(bare) == "http://127.0.0.1:9000/efatura/ws/connectorService"
     custom = ConnectorConfig(settings={"base_url": "https://qnb.example/connector/ws/connectorService"})
-    assert service_url(custom) == "https://qnb.example/connector/ws/connectorService"
-    assert service_url(ConnectorConfig(settings={"environment": "test"})) == settings.ENVIRONMENTS["test"]
-    assert service_url(ConnectorConfig(settings={})) == (
+    assert QnbConnector.service_url(custom) == "https://qnb.example/connector/ws/connectorService"
+    assert QnbConnector.service_url(ConnectorConfig(settings={"environment": "test"})) == settings.ENVIRONMENTS["test"]
+    assert QnbConnector.service_url(ConnectorConfig(settings={})) == (
         "https://connector.qnbesolutions.com.tr/connector/ws/connectorService"
     )
     with pytest.raises(ConfigurationError, match="unknown environment"):
-        service_url(ConnectorConfig(settings={"environment": "staging"}))
+        QnbConnector.service_url(ConnectorConfig(settings={"environment": "staging"}))
 
 
 def test_configuration_errors_are_one_line() -> None:

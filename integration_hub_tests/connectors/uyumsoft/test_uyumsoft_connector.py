@@ -14,7 +14,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 from integration_hub.connectors.http import RetryPolicy
-from integration_hub.connectors.uyumsoft import UyumsoftConnector, build_uyumsoft, service_url, settings
+from integration_hub.connectors.uyumsoft import UyumsoftConnector, build_uyumsoft, settings
 from integration_hub.simulators.server import running
 from integration_hub.simulators.uyumsoft import UyumsoftSimulator, create_app
 from integration_hub_tests.connectors.uyumsoft.expectations import collected, expected, list_and_bulk_requests
@@ -262,7 +262,7 @@ def test_configuration_is_checked_before_any_request() -> None:
     )
 
     def url(base: str) -> str:
-        return service_url(ConnectorConfig(settings={"base_url": base}), settings.ENVIRONMENTS, "uyumsoft")
+        return UyumsoftConnector.service_url(ConnectorConfig(settings={"base_url": base}))
 
     assert url("http://127.0.0.1:8401/") == "http://127.0.0.1:8401/Services/Integration"
     assert url("https://host/custom/Integration") == "https://host/custom/Integration"
