@@ -140,7 +140,9 @@ class KarbonConnector:
             "$top": str(TIME_ENTRY_PAGE_SIZE),
             "$count": "true",
         }
-        for index, page in enumerate(self.client.pages("/v3/IndividualTimeEntries", params)):
+        for index, page in enumerate(
+            self.client.pages("/v3/IndividualTimeEntries", params, key="IndividualTimeEntryKey")
+        ):
             if index == 0 and page.count is not None:
                 self.stats.add_reported("time_entry", int(page.count))
             for row in page.rows:
@@ -162,7 +164,7 @@ class KarbonConnector:
             "$orderby": "StartDate",
             "$top": str(PAGE_SIZE),
         }
-        for index, page in enumerate(self.client.pages("/v3/WorkItems", params)):
+        for index, page in enumerate(self.client.pages("/v3/WorkItems", params, key="WorkItemKey")):
             if report and index == 0 and page.count is not None:
                 self.stats.add_reported("work_item", int(page.count))
             yield from page.rows
@@ -179,13 +181,13 @@ class KarbonConnector:
             )
 
     # --- clients that changed (contacts, accounting, content items) -----------------------------
-    def _changed(self, entity_set: str, window: DateWindow) -> Iterator[tuple[dict[str, Any], date]]:
+    def _changed(self, entity_set: str, key_field: str, window: DateWindow) -> Iterator[tuple[dict[str, Any], date]]:
         """Rows of ``entity_set`` whose LastModifiedDateTime falls in the window, newest first.
 
         Ordered by change descending, so paging stops at the first page that reaches below the window.
         """
         params = {"$orderby": "LastModifiedDateTime desc", "$top": str(PAGE_SIZE)}
-        for page in self.client.pages(f"/v3/{entity_set}", params):
+        for page in self.client.pages(f"/v3/{entity_set}", params, key=key_field):
             reached_older = False
             for row in page.rows:
                 day = business_day(row.get("LastModifiedDateTime"), "LastModifiedDateTime")
@@ -201,7 +203,7 @@ class KarbonConnector:
     def _changed_clients(self, window: DateWindow) -> Iterator[ChangedClient]:
         """Contacts, then organizations, that changed in the window (see :meth:`_changed`)."""
         for entity_set, record_type, key_field, file_type in CHANGE_ORDERED_CLIENTS:
-            for row, day in self._changed(entity_set, window):
+            for row, day in self._changed(entity_set, key_field, window):
                 key = require_key(row, key_field, record_type)
                 yield ChangedClient(entity_set, record_type, key_field, key, file_type, row, day)
 
@@ -215,7 +217,7 @@ class KarbonConnector:
             values = self.client.get(f"/v3/CustomFieldValues/{key}")
             if values is not None:
                 yield record("custom_field_values", {**values, "EntityKey": key}, "EntityKey", day)
-        for row in self.client.rows("/v3/ClientGroups", {"$top": str(PAGE_SIZE)}):
+        for row in self.client.rows("/v3/ClientGroups", {"$top": str(PAGE_SIZE)}, key="ClientGroupKey"):
             day = business_day(row.get("LastModifiedDateTime"), "LastModifiedDateTime")
             if day in window:
                 yield record("client_group", row, "ClientGroupKey", day, description=row.get("FullName"))
@@ -258,7 +260,7 @@ class KarbonConnector:
     def _ar(self, window: DateWindow) -> Iterator[Record]:
         params = {"$orderby": "InvoiceDate desc", "$top": str(PAGE_SIZE)}
         done = False
-        for page in self.client.pages("/v3/Invoices", params):
+        for page in self.client.pages("/v3/Invoices", params, key="InvoiceKey"):
             for row in page.rows:
                 day = business_day(row.get("InvoiceDate"), "InvoiceDate")
                 if day >= window.end:
@@ -269,7 +271,7 @@ class KarbonConnector:
                 yield from self._invoice(row, day)
             if done:
                 break
-        for row in self.client.rows("/v3/Payments", {"$top": str(PAGE_SIZE)}):
+        for row in self.client.rows("/v3/Payments", {"$top": str(PAGE_SIZE)}, key="PaymentKey"):
             day = business_day(row.get("PaymentDate"), "PaymentDate")
             if day in window:
                 client = row.get("Client") or {}
@@ -316,7 +318,7 @@ class KarbonConnector:
         day = window.last
         for entity_set, record_type, key_field in TENANT_LISTS:
             params = {"$top": str(TENANT_PAGE_SIZES[entity_set])} if entity_set in TENANT_PAGE_SIZES else {}
-            for row in self.client.rows(f"/v3/{entity_set}", params):
+            for row in self.client.rows(f"/v3/{entity_set}", params, key=key_field):
                 yield record(record_type, row, key_field, day, description=row.get("Name"))
         settings = self.client.get("/v3/TenantSettings") or {}
         yield record("tenant_settings", settings, "TenantKey", day)

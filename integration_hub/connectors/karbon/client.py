@@ -105,20 +105,28 @@ class KarbonClient:
             raise ProviderError(f"{PROVIDER}: GET {httpx.URL(what).path} answered {error_message(response)}")
         return expect_json(response, PROVIDER)
 
-    def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[Page]:
-        """Yield pages of a list endpoint, following ``@odata.nextLink`` until it is absent."""
+    def pages(self, path: str, params: Mapping[str, str] | None = None, *, key: str) -> Iterator[Page]:
+        """Yield pages of a list endpoint, following ``@odata.nextLink`` until it is absent.
+
+        ``$skip`` paging over live data can repeat a row when another row is inserted ahead of it between
+        two pages; rows whose ``key`` field was already yielded by this listing are dropped, so a window
+        never holds the same PermaKey twice.
+        """
         url: str | None = path
         query: dict[str, str] | None = dict(params or {})
+        seen: set[Any] = set()
         while url is not None:
             response = self.http.request("GET", url, params=query)
             body = self._json(response, url)
             rows = body.get("value") if isinstance(body, dict) else None
             if rows is None and isinstance(body, dict):
                 rows = body.get("values")  # the spec's Invoices/Payments schemas name the array 'values'
-            if not isinstance(rows, list):
-                raise ProviderError(f"{PROVIDER}: {httpx.URL(str(url)).path} returned no 'value' array")
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise ProviderError(f"{PROVIDER}: {httpx.URL(str(url)).path} returned no 'value' array of objects")
             self.stats.pages += 1
-            yield Page(rows, body.get("@odata.count"))
+            fresh = [row for row in rows if row.get(key) not in seen]
+            seen.update(row.get(key) for row in fresh)
+            yield Page(fresh, body.get("@odata.count"))
             url, query = self._next(body.get("@odata.nextLink")), None
 
     def _next(self, link: Any) -> str | None:
@@ -131,8 +139,8 @@ class KarbonClient:
             raise ProviderError(f"{PROVIDER}: refused an @odata.nextLink to another host ({target.host})")
         return str(target)
 
-    def rows(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        for page in self.pages(path, params):
+    def rows(self, path: str, params: Mapping[str, str] | None = None, *, key: str) -> Iterator[dict[str, Any]]:
+        for page in self.pages(path, params, key=key):
             yield from page.rows
 
     def close(self) -> None:

@@ -283,3 +283,20 @@ def test_the_shared_bucket_spaces_requests_at_the_configured_rate(server, firm):
     started = time.monotonic()
     list(karbon.collect("tenant", WINDOW_90))
     assert time.monotonic() - started >= (karbon.stats.requests - 1) / 10 - 0.05
+
+
+def test_a_row_repeated_across_pages_is_written_once(server):
+    """$skip paging over live data repeats a row when one is inserted ahead of it between two pages."""
+    entry = {"IndividualTimeEntryKey": "a" * 32, "Date": "2026-09-01T00:00:00Z", "Minutes": 30, "TotalCost": 50}
+    later = {**entry, "IndividualTimeEntryKey": "b" * 32}
+
+    async def endpoint(request):
+        base = str(request.base_url).rstrip("/")
+        if "$skip" not in request.query_params:
+            return JSONResponse({"value": [entry], "@odata.nextLink": f"{base}/v3/IndividualTimeEntries?$skip=1"})
+        return JSONResponse({"value": [entry, later]})
+
+    sim, _ = server
+    with running(Starlette(routes=[Route("/{path:path}", endpoint)])) as url:
+        records = list(connector(url, sim.firms[0]).collect("time", WINDOW_90))
+    assert [r.external_key for r in records] == ["a" * 32, "b" * 32]
