@@ -13,7 +13,8 @@ from integration_hub.connectors.uyumsoft import UyumsoftConnector
 from integration_hub.simulators.crs import create_app
 from integration_hub.simulators.server import running
 from integration_hub.simulators.uyumsoft import UyumsoftSimulator
-from integration_hub_tests.connectors.uyumsoft.expectations import collected, expected, list_and_bulk_requests
+from integration_hub_tests.connectors.uyumsoft.expectations import list_and_bulk_requests
+from integration_hub_tests.support.efatura_expectations import expected, summarize
 
 START = date(2025, 1, 1)
 WINDOW = DateWindow(date(2025, 1, 20), date(2025, 3, 21))  # 60 days
@@ -46,7 +47,7 @@ def test_sixty_day_window_is_exact_with_either_auth_style(served, auth_style: st
 
     incoming, outgoing = sim.invoices("company-1", "in", WINDOW), sim.invoices("company-1", "out", WINDOW)
     assert len(incoming) > 100 and len(outgoing) > 100
-    assert collected(records) == expected(incoming, outgoing)
+    assert summarize(records) == expected(incoming + outgoing)
     assert sum(r.record_type == "invoice_line" for r in records) == sum(i.line_count for i in incoming + outgoing)
     needed = list_and_bulk_requests(len(incoming)) + list_and_bulk_requests(len(outgoing))
     assert connector.stats.requests == needed

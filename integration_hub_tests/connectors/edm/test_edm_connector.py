@@ -21,7 +21,7 @@ from integration_hub.connectors.edm import EdmConnector, build_edm, settings
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.simulators.edm import EdmAccount, EdmSimulator, create_app
 from integration_hub.simulators.server import running
-from integration_hub_tests.connectors.edm.expectations import collected, expected
+from integration_hub_tests.support.efatura_expectations import mailbox_expected, summarize
 
 ACME = EdmAccount("acme", "acme.edm", "s3cret-Pa55", "1234567803", "ACME Enerji A.Ş.")
 START = date(2025, 1, 1)
@@ -70,10 +70,6 @@ def _collect(base: str, window: DateWindow = WINDOW, **kwargs) -> tuple[EdmConne
     return connector, records
 
 
-def _expected(sim: EdmSimulator, window: DateWindow = WINDOW) -> dict:
-    return expected(sim.invoices("acme", "in", window), "in") | expected(sim.invoices("acme", "out", window), "out")
-
-
 def _since(sim: EdmSimulator, mark: int) -> list:
     return sim.calls[mark:]
 
@@ -84,11 +80,11 @@ def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_req
     connector, records = _collect(base)
     calls = _since(sim, mark)
 
-    want = _expected(sim)
+    want = mailbox_expected(sim, "acme", WINDOW)
     incoming, outgoing = sim.invoices("acme", "in", WINDOW), sim.invoices("acme", "out", WINDOW)
     assert len(incoming) > 2 * settings.LIMIT and len(outgoing) > 2 * settings.LIMIT  # really pages
-    assert collected(records) == want
-    assert sum(1 for r in records if r.record_type == "invoice_line") == sum(lines for _, lines in want.values())
+    assert summarize(records) == want
+    assert sum(1 for r in records if r.record_type == "invoice_line") == sum(lines for lines, _ in want.values())
 
     # One Login, one GetInvoice per page (content inline, never per document), one Logout, nothing else.
     operations = Counter(call.operation for call in calls)
@@ -139,7 +135,7 @@ def test_invoices_sharing_the_boundary_second_are_neither_lost_nor_duplicated(fr
 
     connector, records = _collect(base, window, limit=10)
 
-    assert collected(records) == _expected(sim, window)
+    assert summarize(records) == mailbox_expected(sim, "acme", window)
     pages = [c for c in sim.calls_to("GetInvoice") if c.params["DIRECTION"] == "IN"]
     assert pages[1].params["CR_START_DATE"] == second.isoformat()  # same second again, not +1 s
     assert connector.stats.requests == connector.stats.pages + 2
@@ -154,7 +150,7 @@ def test_a_full_page_of_one_second_is_stepped_past_without_losing_its_invoices(f
 
     connector, records = _collect(base, window, limit=10)
 
-    assert collected(records) == _expected(sim, window)
+    assert summarize(records) == mailbox_expected(sim, "acme", window)
     calls = [c for c in sim.calls_to("GetInvoice") if c.params["DIRECTION"] == "OUT"]
     listings = [c for c in calls if c.params["HEADER_ONLY"] == "Y"]
     by_uuid = [c for c in calls if "UUID" in c.params]
@@ -180,7 +176,7 @@ def test_session_expiry_mid_collection_logs_in_once_more_and_stays_exact(served)
         connector.close()
     calls = _since(sim, mark)
 
-    assert collected(records) == _expected(sim)
+    assert summarize(records) == mailbox_expected(sim, "acme", WINDOW)
     assert [c.operation for c in calls].count("Login") == 2
     assert connector.client.logins == 2
     expired = [c for c in calls if c.fault == SESSION_FAULT]
@@ -220,7 +216,7 @@ def test_injected_503s_are_retried_and_the_result_stays_exact(served) -> None:
     sim.fail_next(3)  # Login answers 503 three times, then succeeds: three retries
     connector, records = _collect(base)
 
-    assert collected(records) == _expected(sim)
+    assert summarize(records) == mailbox_expected(sim, "acme", WINDOW)
     calls = _since(sim, mark)
     assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
     assert connector.stats.retries == 3
@@ -245,7 +241,7 @@ def test_invoices_marked_read_by_another_program_are_still_collected(fresh) -> N
 
     _, records = _collect(base, window)
 
-    assert collected(records) == _expected(sim, window)
+    assert summarize(records) == mailbox_expected(sim, "acme", window)
     assert not sim.calls_to("MarkInvoice")
 
 

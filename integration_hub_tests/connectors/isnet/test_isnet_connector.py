@@ -26,7 +26,7 @@ from integration_hub.connectors.isnet.client import data_contract
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
 from integration_hub.simulators.server import running
-from integration_hub_tests.connectors.isnet.expectations import expected, summarize
+from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
 
 WALLED = "5555555555"
 START = date(2025, 1, 1)
@@ -53,10 +53,6 @@ def _config(base: str, vkn: str = TEST_VKN, **extra) -> ConnectorConfig:
 
 def _connector(base: str, vkn: str = TEST_VKN, **kwargs) -> IsnetConnector:
     return IsnetConnector(_config(base, vkn), retry=FAST, **kwargs)
-
-
-def _expected(sim: IsnetSimulator, window: DateWindow, company: str = "c1") -> dict:
-    return expected(sim.invoices(company, "in", window) + sim.invoices(company, "out", window))
 
 
 def _pages(count: int, size: int = settings.RECORDS_PER_PAGE) -> int:
@@ -97,7 +93,7 @@ def test_a_service_that_clamps_the_page_size_is_followed_by_its_paging_response(
         connector = _connector(base)
         records = list(connector.collect("invoices", WINDOW))
     incoming, outgoing = sim.invoices("c1", "in", WINDOW), sim.invoices("c1", "out", WINDOW)
-    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     assert connector.stats.requests == _pages(len(incoming), 30) + _pages(len(outgoing), 30) > 2
 
 
@@ -132,7 +128,7 @@ def test_injected_503s_are_retried_and_the_result_is_still_exact(served) -> None
     sim.fail_next(3)
     connector = _connector(base)
     records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     calls = sim.calls[before:]
     assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
     assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
@@ -143,7 +139,7 @@ def test_random_503s_are_retried_too() -> None:
     with running(sim.app) as base:
         connector = _connector(base)
         records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == _expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     failures = sum(c.status == 503 for c in sim.calls)
     assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
 

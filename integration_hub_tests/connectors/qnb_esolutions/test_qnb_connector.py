@@ -28,7 +28,7 @@ from integration_hub.simulators.efatura.soap import read_soap_request, soap_resp
 from integration_hub.simulators.qnb import QnbAccount, QnbSimulator
 from integration_hub.simulators.qnb.mailbox import PENDING, approval
 from integration_hub.simulators.server import running
-from integration_hub_tests.connectors.qnb_esolutions.expectations import expected, summarize
+from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
 
 LOCKED = QnbAccount("locked.ws", "locked-Pa55", "9876543210", verified=False)
 START = date(2025, 1, 1)
@@ -63,10 +63,6 @@ def _config(sim: QnbSimulator, base: str, *, account: QnbAccount | None = None, 
 
 def _connector(sim: QnbSimulator, base: str, *, outgoing_cap: int = settings.OUTGOING_LIST_CAP, **overrides):
     return QnbConnector(_config(sim, base, **overrides), retry=FAST, outgoing_cap=outgoing_cap)
-
-
-def _window_expected(sim: QnbSimulator, window: DateWindow) -> dict:
-    return expected(sim.invoices("c1", "in", window) + sim.invoices("c1", "out", window))
 
 
 def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_requests(served) -> None:
@@ -109,7 +105,7 @@ def test_download_batches_span_list_pages(served) -> None:
     before = len(sim.calls)
     records = list(_connector(sim, base, download_batch=70).collect("invoices", WINDOW))
     incoming = sim.invoices("c1", "in", WINDOW)
-    assert summarize(records, WINDOW) == _window_expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     sizes = [len(c.params["ettnler"]) for c in sim.calls[before:] if c.operation == "gelenBelgeleriIndir"]
     assert sizes == [70] * (len(incoming) // 70) + ([len(incoming) % 70] if len(incoming) % 70 else [])
 
@@ -118,8 +114,8 @@ def test_one_day_and_an_empty_window(served) -> None:
     sim, base = served
     connector = _connector(sim, base)
     day = DateWindow.single_day(date(2025, 2, 3))
-    assert _window_expected(sim, day)
-    assert summarize(connector.collect("invoices", day), day) == _window_expected(sim, day)
+    assert mailbox_expected(sim, "c1", day)
+    assert summarize(connector.collect("invoices", day), day) == mailbox_expected(sim, "c1", day)
     before = len(sim.calls)
     assert list(connector.collect("invoices", DateWindow.single_day(date(2030, 1, 1)))) == []
     assert [c.operation for c in sim.calls[before:]] == ["gelenBelgeleriListeleExt", "gidenBelgeleriListele"]
@@ -130,7 +126,7 @@ def test_outgoing_list_cap_is_handled_by_splitting_the_range() -> None:
     with running(sim.app) as base:
         records = list(_connector(sim, base, outgoing_cap=15).collect("invoices", WINDOW))
     assert len(sim.invoices("c1", "out", WINDOW)) > 15
-    assert summarize(records, WINDOW) == _window_expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     ranges = [
         (c.params["baslangicBelgeTarihi"], c.params["bitisBelgeTarihi"]) for c in sim.calls_to("gidenBelgeleriListele")
     ]
@@ -172,7 +168,7 @@ def test_injected_503s_are_retried_and_the_result_is_still_exact(served) -> None
     sim.fail_next(3)
     connector = _connector(sim, base)
     records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == _window_expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     calls = sim.calls[before:]
     assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
     assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
@@ -184,7 +180,7 @@ def test_random_503s_are_retried_too() -> None:
     with running(sim.app) as base:
         connector = _connector(sim, base)
         records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == _window_expected(sim, WINDOW)
+    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
     failures = sum(c.status == 503 for c in sim.calls)
     assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
 

@@ -17,7 +17,8 @@ from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import UyumsoftConnector, build_uyumsoft, settings
 from integration_hub.simulators.server import running
 from integration_hub.simulators.uyumsoft import UyumsoftSimulator, create_app
-from integration_hub_tests.connectors.uyumsoft.expectations import collected, expected, list_and_bulk_requests
+from integration_hub_tests.connectors.uyumsoft.expectations import list_and_bulk_requests
+from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
 
 START = date(2025, 1, 1)
 WINDOW = DateWindow(date(2025, 1, 15), date(2025, 3, 16))  # 60 days
@@ -66,7 +67,7 @@ def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_req
 
     incoming, outgoing = sim.invoices("company-1", "in", WINDOW), sim.invoices("company-1", "out", WINDOW)
     assert len(incoming) > 100 and len(outgoing) > 100  # both listings really page
-    assert collected(records) == expected(incoming, outgoing)
+    assert summarize(records) == expected(incoming + outgoing)
     lines = sum(invoice.line_count for invoice in incoming + outgoing)
     assert sum(r.record_type == "invoice_line" for r in records) == lines
     assert {r.record_date for r in records} <= set(WINDOW.days())
@@ -100,14 +101,14 @@ def test_pages_clamped_by_the_service_and_a_single_item_last_page_are_followed(s
         small = app.state.simulator
         # The service clamps 100 to 10: the connector must follow TotalPages, not its own page size.
         connector = _connector(small, small_base)
-        assert collected(connector.collect("invoices", WINDOW)) == expected(incoming, outgoing)
+        assert summarize(connector.collect("invoices", WINDOW)) == expected(incoming + outgoing)
         list_calls = -(-len(incoming) // 10) + -(-len(outgoing) // 10)
         bulk_calls = sum(-(-min(50, n - i) // 10) for n in (len(incoming), len(outgoing)) for i in range(0, n, 50))
         assert connector.stats.requests == list_calls + bulk_calls
 
     # A page size leaving exactly one row on the last page (one item, no array around it on the wire).
     connector = _connector(sim, base, list_page_size=len(incoming) - 1, document_batch=7)
-    assert collected(connector.collect("invoices", WINDOW)) == expected(incoming, outgoing)
+    assert summarize(connector.collect("invoices", WINDOW)) == expected(incoming + outgoing)
 
 
 def test_wrong_password_is_an_authentication_error_and_never_retried(served) -> None:
@@ -152,7 +153,7 @@ def test_injected_503s_are_retried_and_the_result_stays_exact() -> None:
         incoming, outgoing = sim.invoices("company-1", "in", WINDOW), sim.invoices("company-1", "out", WINDOW)
         sim.fail_next(4)
         connector = _connector(sim, base)
-        assert collected(connector.collect("invoices", WINDOW)) == expected(incoming, outgoing)
+        assert summarize(connector.collect("invoices", WINDOW)) == expected(incoming + outgoing)
         needed = list_and_bulk_requests(len(incoming)) + list_and_bulk_requests(len(outgoing))
         assert connector.stats.retries == 4
         assert connector.stats.requests == needed + 4
@@ -165,9 +166,7 @@ def test_injected_503s_are_retried_and_the_result_stays_exact() -> None:
     with running(app) as base:
         sim = app.state.simulator
         connector = _connector(sim, base, retry=RetryPolicy(max_attempts=12, base_delay=0.001, max_delay=0.002))
-        assert collected(connector.collect("invoices", window)) == expected(
-            sim.invoices("company-1", "in", window), sim.invoices("company-1", "out", window)
-        )
+        assert summarize(connector.collect("invoices", window)) == mailbox_expected(sim, "company-1", window)
         injected = sum(c.outcome == "injected" for c in sim.calls)
         assert injected > 0 and connector.stats.retries == injected
 
@@ -190,7 +189,7 @@ def test_without_the_bulk_call_documents_are_fetched_one_by_one() -> None:
         sim = app.state.simulator
         incoming, outgoing = sim.invoices("company-1", "in", window), sim.invoices("company-1", "out", window)
         connector = _connector(sim, base)
-        assert collected(connector.collect("invoices", window)) == expected(incoming, outgoing)
+        assert summarize(connector.collect("invoices", window)) == expected(incoming + outgoing)
         operations = sim.operations()
         assert operations.count("GetInboxInvoicesData") == 1  # one probe, answered ActionNotSupported
         assert "GetOutboxInvoicesData" not in operations
@@ -212,9 +211,7 @@ def test_accounts_never_see_each_others_invoices(served) -> None:
     sim, base = served
     window = DateWindow(date(2025, 2, 1), date(2025, 2, 11))
     records = list(_connector(sim, base, slug="company-2").collect("invoices", window))
-    assert collected(records) == expected(
-        sim.invoices("company-2", "in", window), sim.invoices("company-2", "out", window)
-    )
+    assert summarize(records) == mailbox_expected(sim, "company-2", window)
     theirs = {i.ettn.lower() for d in ("in", "out") for i in sim.invoices("company-1", d, window)}
     assert theirs and not theirs & {r.external_key.split(":")[0] for r in records}
 
