@@ -24,9 +24,6 @@ with ``HEADER_ONLY=N`` (zipped when ``COMPRESSED=Y``); ``Logout``; ``GetInvoiceS
 
 from __future__ import annotations
 
-import argparse
-from datetime import date, timedelta
-
 from integration_hub.simulators.edm.app import SERVICE_PATHS, create_app
 from integration_hub.simulators.edm.simulator import (
     DEFAULT_SESSION_TTL,
@@ -35,38 +32,23 @@ from integration_hub.simulators.edm.simulator import (
     SimCall,
     default_accounts,
 )
+from integration_hub.simulators.efatura.common import (
+    add_credentials_argument,
+    first_day,
+    print_fields,
+    serve_announced,
+    simulator_parser,
+)
 from integration_hub.simulators.efatura.documents import vkn_with_check
 
 __all__ = ["EdmAccount", "EdmSimulator", "SimCall", "create_app", "main"]
 
 
-def _credentials(value: str) -> tuple[str, str]:
-    username, sep, password = value.partition(":")
-    if not sep or not username or not password:
-        raise argparse.ArgumentTypeError("expected USER:PASS")
-    return username, password
-
-
 def main(argv: list[str]) -> None:
     """``integration-hub simulate edm --port P [--seed S] [--companies N] [--days D] [--credentials U:P]``."""
-    from integration_hub.simulators.server import serve
-
-    parser = argparse.ArgumentParser(prog="integration-hub simulate edm", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8403)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--companies", type=int, default=1, help="generated accounts, one company each")
-    parser.add_argument("--days", type=int, default=90, help="days of invoices up to today")
-    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
-    parser.add_argument(
-        "--credentials",
-        type=_credentials,
-        action="append",
-        default=[],
-        metavar="USER:PASS",
-        help="add an account with these credentials (repeatable)",
-    )
+    parser = simulator_parser("edm", __doc__, port=8403, companies_help="generated accounts, one company each")
+    add_credentials_argument(parser, "add an account with these credentials (repeatable)")
     parser.add_argument("--session-ttl", type=float, default=DEFAULT_SESSION_TTL, metavar="SECONDS")
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests answered with HTTP 503")
     args = parser.parse_args(argv)
     if args.companies < 0 or args.days < 1 or not 0 <= args.fail_rate <= 1:
         parser.error("--companies must be >= 0, --days >= 1 and --fail-rate within 0..1")
@@ -78,17 +60,15 @@ def main(argv: list[str]) -> None:
         accounts.append(EdmAccount(slug, username, password, vkn, f"Custom Company {index} A.Ş."))
     if not accounts:
         parser.error("no accounts: use --companies N or --credentials USER:PASS")
-    end = date.today()
     sim = EdmSimulator(
         seed=args.seed,
         accounts=accounts,
-        start=end - timedelta(days=args.days - 1),
+        start=first_day(args.days),
         days=args.days,
         per_day=tuple(args.per_day),
         session_ttl=args.session_ttl,
         fail_rate=args.fail_rate,
     )
     for account in sim.accounts.values():
-        print(f"account={account.slug} username={account.username} password={account.password}", flush=True)
-    print(f"serving EDM EFaturaEDM.svc on http://127.0.0.1:{args.port}{SERVICE_PATHS[0]}", flush=True)
-    serve(create_app(sim), args.port)
+        print_fields(account=account.slug, username=account.username, password=account.password)
+    serve_announced(create_app(sim), args.port, "EDM EFaturaEDM.svc", SERVICE_PATHS[0])

@@ -7,7 +7,6 @@ sessions or queue failures while a connector talks to the app over a real socket
 from __future__ import annotations
 
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 from integration_hub.connectors.base import DateWindow
 from integration_hub.simulators.edm.mailbox import TURKEY, Mailbox
+from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import generate_mailbox, vkn_with_check
 
 # EDM sessions are not documented; the sibling izibiz API keeps them up to 8 hours [I].
@@ -85,8 +85,11 @@ def default_accounts(count: int, seed: int) -> list[EdmAccount]:
     return accounts
 
 
-class EdmSimulator:
-    """Everything the fake ``EFaturaEDM.svc`` knows. See :mod:`integration_hub.simulators.edm`."""
+class EdmSimulator(SimulatorState[SimCall]):
+    """Everything the fake ``EFaturaEDM.svc`` knows. See :mod:`integration_hub.simulators.edm`.
+
+    The call log and ``fail_next``/``fail_rate`` come from :class:`SimulatorState`.
+    """
 
     STATE_CHANGING_OPERATIONS = STATE_CHANGING_OPERATIONS
 
@@ -104,17 +107,13 @@ class EdmSimulator:
         fail_rate: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(seed=seed, fail_rate=fail_rate)
         self.start = start or date.today() - timedelta(days=days)
         self.days = days
         self.accounts = {a.slug: a for a in (accounts if accounts is not None else default_accounts(companies, seed))}
         self.session_ttl = session_ttl
-        self.fail_rate = fail_rate
         self.clock = clock
         self.sessions: dict[str, Session] = {}
-        self.calls: list[SimCall] = []
-        self._fail_next: list[int] = []
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
         self._txn = 5_000_000
         self.mailboxes = {
             account.slug: Mailbox(
@@ -135,10 +134,6 @@ class EdmSimulator:
             if entry.invoice.direction == direction and entry.invoice.issue_date in window
         ]
 
-    def calls_to(self, operation: str) -> list[SimCall]:
-        with self._lock:
-            return [call for call in self.calls if call.operation == operation]
-
     def expire_sessions(self) -> int:
         """Forget every session now (as a server restart or timeout would); returns how many."""
         with self._lock:
@@ -146,20 +141,7 @@ class EdmSimulator:
             self.sessions.clear()
             return count
 
-    def fail_next(self, count: int, status: int = 503) -> None:
-        """Answer the next ``count`` requests with a bare HTTP ``status`` (no SOAP fault)."""
-        with self._lock:
-            self._fail_next.extend([status] * count)
-
     # -- used by the app ------------------------------------------------------------------------------
-
-    def injected_failure(self) -> int | None:
-        with self._lock:
-            if self._fail_next:
-                return self._fail_next.pop(0)
-            if self.fail_rate > 0 and self._rng.random() < self.fail_rate:
-                return 503
-        return None
 
     def login(self, username: str, password: str) -> str | None:
         """A new GUID session for a matching user, else ``None``."""
@@ -190,10 +172,6 @@ class EdmSimulator:
         with self._lock:
             self._txn += 1
             return self._txn
-
-    def record(self, call: SimCall) -> None:
-        with self._lock:
-            self.calls.append(call)
 
 
 def parse_moment(value: str) -> datetime:

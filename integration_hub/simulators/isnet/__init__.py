@@ -20,8 +20,8 @@ members in WCF (alphabetical) order. Fault injection: ``fail_rate`` (seeded) and
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
 
+from integration_hub.simulators.efatura.common import first_day, print_fields, serve_announced, simulator_parser
 from integration_hub.simulators.isnet.app import SERVICE_PATH
 from integration_hub.simulators.isnet.simulator import (
     READ_ONLY_OPERATIONS,
@@ -54,18 +54,12 @@ def _vkn(value: str) -> str:
 
 def main(argv: list[str]) -> None:
     """``integration-hub simulate isnet --port P [--seed S] [--companies N] [--days D] [--vkn V]...``."""
-    from integration_hub.simulators.server import serve
-
-    parser = argparse.ArgumentParser(prog="integration-hub simulate isnet", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8405)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--companies", type=int, default=1, help=f"simulated companies (the first is {TEST_VKN})")
-    parser.add_argument("--days", type=int, default=90, help="days of invoices, ending today")
+    parser = simulator_parser(
+        "isnet", __doc__, port=8405, companies_help=f"simulated companies (the first is {TEST_VKN})"
+    )
     parser.add_argument(
         "--vkn", type=_vkn, action="append", default=[], help="an extra company with this VKN (repeatable)"
     )
-    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of calls answered with HTTP 503")
     parser.add_argument("--max-page-size", type=int, default=100)
     args = parser.parse_args(argv)
     if args.companies < 1 or args.days < 1:
@@ -74,13 +68,12 @@ def main(argv: list[str]) -> None:
         seed=args.seed,
         companies=args.companies,
         vkns=args.vkn,
-        start=date.today() - timedelta(days=args.days - 1),
+        start=first_day(args.days),
         days=args.days,
         per_day=tuple(args.per_day),
         fail_rate=args.fail_rate,
         max_page_size=args.max_page_size,
     )
     for company in sim.companies.values():
-        print(f"company={company.slug} vkn={company.vkn} name={company.name}", flush=True)
-    print(f"serving İşNet InvoiceService on http://127.0.0.1:{args.port}{SERVICE_PATH}", flush=True)
-    serve(sim.app, args.port)
+        print_fields(company=company.slug, vkn=company.vkn, name=company.name)
+    serve_announced(sim.app, args.port, "İşNet InvoiceService", SERVICE_PATH)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,19 @@ PAGING_REQUIRED = "Sayfalama isteği zorunludur."
 BAD_PAGE = "Sayfa numarası ve sayfadaki kayıt sayısı 1 veya daha büyük olmalıdır."  # [I]
 UNKNOWN_COMPANY = "{vkn} vergi numaralı firma bulunamadı."  # [I]
 IP_NOT_ALLOWED = "{ip} IP adresinin {vkn} vergi numaralı firma adına işlem yetkisi yok."  # [I]
+
+
+@dataclass(frozen=True)
+class SimCall:
+    """One request the simulator answered. ``params`` holds the DataContract members the service read,
+    ``ignored`` the elements it skipped (out of order, unknown, foreign namespace)."""
+
+    operation: str
+    vkn: str | None
+    status: int
+    outcome: str | None = None  # "Success" | "Failed" | a WCF fault code
+    params: dict[str, Any] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
 
 
 class Failed(Exception):
@@ -233,23 +247,23 @@ def build_app(sim: IsnetSimulator) -> Starlette:
         try:
             soap: SoapRequest = await read_soap_request(request)
         except ValueError:
-            sim.record("?", None, 400, "BadRequest")
+            sim.record(SimCall("?", None, 400, "BadRequest"))
             return PlainTextResponse("Bad Request", status_code=400)
         action = soap.soap_action
         operation = action[len(ACTION_PREFIX) :] if action.startswith(ACTION_PREFIX) else ""
         if operation not in service.handlers:
-            sim.record(operation or action, None, 500, "ActionNotSupported")
+            sim.record(SimCall(operation or action, None, 500, "ActionNotSupported"))
             return _wcf_fault(
                 "ActionNotSupported",
                 f"The message with Action '{action}' cannot be processed at the receiver, due to a ContractFilter "
                 "mismatch at the EndpointDispatcher.",
             )
         if sim.should_fail():
-            sim.record(operation, None, 503)
+            sim.record(SimCall(operation, None, 503))
             return PlainTextResponse("Service Unavailable", status_code=503)
         body = soap.operation_element
         if body.tag != etree.QName(SERVICE_NAMESPACE, operation).text:
-            sim.record(operation, None, 500, "DeserializationFailed")
+            sim.record(SimCall(operation, None, 500, "DeserializationFailed"))
             return _wcf_fault(
                 "DeserializationFailed",
                 f"OperationFormatter encountered an invalid Message body. Expected to find node type 'Element' with "
@@ -259,7 +273,7 @@ def build_app(sim: IsnetSimulator) -> Starlette:
         try:
             parsed = dc.read(request_element, service.contracts[operation])
         except dc.DeserializationError as exc:
-            sim.record(operation, None, 500, "DeserializationFailed")
+            sim.record(SimCall(operation, None, 500, "DeserializationFailed"))
             return _wcf_fault(
                 "DeserializationFailed",
                 "The formatter threw an exception while trying to deserialize the message: There was an error "
@@ -271,11 +285,11 @@ def build_app(sim: IsnetSimulator) -> Starlette:
             slug = service.identify(parsed.values, client_ip)
             members = service.handlers[operation](slug, parsed.values)
         except Failed as failure:
-            sim.record(operation, vkn, 200, "Failed", parsed.values, parsed.ignored)
+            sim.record(SimCall(operation, vkn, 200, "Failed", dict(parsed.values), list(parsed.ignored)))
             return soap_response(
                 _result(operation, {"ErrorCode": None, "ErrorMessage": str(failure), "Result": "Failed"})
             )
-        sim.record(operation, vkn, 200, "Success", parsed.values, parsed.ignored)
+        sim.record(SimCall(operation, vkn, 200, "Success", dict(parsed.values), list(parsed.ignored)))
         return soap_response(_result(operation, members))
 
     return Starlette(routes=[Route(SERVICE_PATH, endpoint, methods=["POST"])])

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,8 +18,9 @@ from starlette.applications import Starlette
 
 from integration_hub.connectors.base import DateWindow
 from integration_hub.connectors.efatura.ubl import Invoice, parse_invoice
+from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox
-from integration_hub.simulators.isnet.app import build_app
+from integration_hub.simulators.isnet.app import SimCall, build_app
 
 TEST_VKN = "4810173324"  # İşNet's public test company
 STATE_CHANGING_OPERATIONS = frozenset(
@@ -41,27 +41,17 @@ class IsnetCompany:
     allowed_ips: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class SimCall:
-    """One request the simulator answered. ``params`` holds the DataContract members the service read,
-    ``ignored`` the elements it skipped (out of order, unknown, foreign namespace)."""
-
-    operation: str
-    vkn: str | None
-    status: int
-    outcome: str | None = None  # "Success" | "Failed" | a WCF fault code
-    params: dict[str, Any] = field(default_factory=dict)
-    ignored: list[str] = field(default_factory=list)
-
-
 def generated_vkns(seed: int, count: int) -> list[str]:
     """İşNet's test VKN first, then deterministic 10-digit VKNs."""
     rng = random.Random(f"isnet-companies-{seed}")
     return [TEST_VKN] + [str(rng.randrange(10**9, 10**10)) for _ in range(count - 1)]
 
 
-class IsnetSimulator:
-    """A fake İşNet InvoiceService. Serve :attr:`app` with ``simulators.server.running``."""
+class IsnetSimulator(SimulatorState[SimCall]):
+    """A fake İşNet InvoiceService. Serve :attr:`app` with ``simulators.server.running``.
+
+    The call log and ``fail_next``/``fail_rate`` come from :class:`SimulatorState`.
+    """
 
     STATE_CHANGING_OPERATIONS = STATE_CHANGING_OPERATIONS
     READ_ONLY_OPERATIONS = READ_ONLY_OPERATIONS
@@ -79,14 +69,10 @@ class IsnetSimulator:
         fail_rate: float = 0.0,
         max_page_size: int = 100,
     ) -> None:
+        super().__init__(seed=seed, fail_rate=fail_rate)
         self.start = start or date.today() - timedelta(days=days - 1)
         self.days = days
-        self.fail_rate = fail_rate
         self.max_page_size = max_page_size
-        self.calls: list[SimCall] = []
-        self._rng = random.Random(seed)
-        self._fail_next = 0
-        self._lock = threading.Lock()
         self._parsed: dict[str, Invoice] = {}
 
         all_vkns = list(dict.fromkeys([*generated_vkns(seed, companies), *vkns, *(walled or {})]))
@@ -129,30 +115,6 @@ class IsnetSimulator:
         """About one invoice in eight has been moved to the portal archive (deterministic by ETTN) [I]."""
         return hashlib.sha256(invoice.ettn.lower().encode()).digest()[0] % 8 == 0
 
-    def fail_next(self, count: int) -> None:
-        """Answer the next ``count`` calls with a bare HTTP 503 (deterministic faults)."""
-        with self._lock:
-            self._fail_next = count
-
-    def should_fail(self) -> bool:
-        with self._lock:
-            if self._fail_next > 0:
-                self._fail_next -= 1
-                return True
-            return self.fail_rate > 0 and self._rng.random() < self.fail_rate
-
-    def record(
-        self,
-        operation: str,
-        vkn: str | None,
-        status: int,
-        outcome: str | None = None,
-        params: dict[str, Any] | None = None,
-        ignored: list[str] | None = None,
-    ) -> None:
-        with self._lock:
-            self.calls.append(SimCall(operation, vkn, status, outcome, dict(params or {}), list(ignored or [])))
-
     # -- for tests and the demo -----------------------------------------------------------------------
 
     def mailbox(self, company: str) -> list[GeneratedInvoice]:
@@ -162,9 +124,6 @@ class IsnetSimulator:
     def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
         """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window``."""
         return [i for i in self.datasets[company] if i.direction == direction and i.issue_date in window]
-
-    def calls_to(self, operation: str) -> list[SimCall]:
-        return [call for call in self.calls if call.operation == operation]
 
 
 def create_app(**options: Any) -> Starlette:

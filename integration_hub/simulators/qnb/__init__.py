@@ -24,9 +24,13 @@ answer connectorService calls with a plain HTTP 503 (no SOAP fault).
 
 from __future__ import annotations
 
-import argparse
-from datetime import date, timedelta
-
+from integration_hub.simulators.efatura.common import (
+    add_credentials_argument,
+    first_day,
+    print_fields,
+    serve_announced,
+    simulator_parser,
+)
 from integration_hub.simulators.qnb.simulator import (
     READ_ONLY_OPERATIONS,
     STATE_CHANGING_OPERATIONS,
@@ -51,39 +55,19 @@ __all__ = [
 SERVICE_PATH = "/efatura/ws/connectorService"
 
 
-def _credentials(value: str) -> tuple[str, str]:
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise argparse.ArgumentTypeError("expected USER:PASS")
-    return user, password
-
-
 def main(argv: list[str]) -> None:
     """``integration-hub simulate qnb --port P [--seed S] [--companies N] [--days D] [--credentials U:P]...``."""
-    from integration_hub.simulators.server import serve
-
-    parser = argparse.ArgumentParser(prog="integration-hub simulate qnb", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8404)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--companies", type=int, default=1, help="number of simulated companies (one account each)")
-    parser.add_argument("--days", type=int, default=90, help="days of invoices, ending today")
-    parser.add_argument(
-        "--credentials",
-        type=_credentials,
-        action="append",
-        default=[],
-        metavar="USER:PASS",
-        help="an extra account for the first company (repeatable)",
+    parser = simulator_parser(
+        "qnb", __doc__, port=8404, companies_help="number of simulated companies (one account each)"
     )
-    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of calls answered with HTTP 503")
+    add_credentials_argument(parser, "an extra account for the first company (repeatable)")
     args = parser.parse_args(argv)
     if args.companies < 1 or args.days < 1:
         parser.error("--companies and --days must be at least 1")
     sim = QnbSimulator(
         seed=args.seed,
         companies=args.companies,
-        start=date.today() - timedelta(days=args.days - 1),
+        start=first_day(args.days),
         days=args.days,
         per_day=tuple(args.per_day),
         credentials=args.credentials,
@@ -92,6 +76,5 @@ def main(argv: list[str]) -> None:
     for account in sim.accounts:
         company = sim.company_of(account.vkn)
         slug = company.slug if company else "?"
-        print(f"company={slug} vkn={account.vkn} username={account.username} password={account.password}", flush=True)
-    print(f"serving QNB connectorService on http://127.0.0.1:{args.port}{SERVICE_PATH}", flush=True)
-    serve(sim.app, args.port)
+        print_fields(company=slug, vkn=account.vkn, username=account.username, password=account.password)
+    serve_announced(sim.app, args.port, "QNB connectorService", SERVICE_PATH)

@@ -13,6 +13,7 @@ import base64
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,17 @@ APPROVAL_FILTERS: dict[str, frozenset[str] | None] = {
     "ONAYBEKLEYEN": frozenset({PENDING}),
     "HEPSI": None,
 }
+
+
+@dataclass(frozen=True)
+class SimCall:
+    """One request the simulator answered: what a test asserts on."""
+
+    operation: str
+    user: str | None
+    status: int
+    fault: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class QnbFault(Exception):
@@ -377,15 +389,15 @@ def build_app(sim: QnbSimulator) -> Starlette:
         try:
             soap = await read_soap_request(request)
         except ValueError as exc:
-            sim.record("?", None, 500, "S:Client")
+            sim.record(SimCall("?", None, 500, "S:Client"))
             return fault_response("S:Client", f"Couldn't create SOAP message: {exc}")
         operation = soap.operation
         if sim.should_fail():
-            sim.record(operation, None, 503)
+            sim.record(SimCall(operation, None, 503))
             return PlainTextResponse("Service Temporarily Unavailable", status_code=503)
         handler = service.handlers.get(operation)
         if handler is None:
-            sim.record(operation, None, 500, "S:Client")
+            sim.record(SimCall(operation, None, 500, "S:Client"))
             return fault_response("S:Client", f"Cannot find dispatch method for {{{NAMESPACE}}}{operation}")
         user = None
         try:
@@ -395,9 +407,9 @@ def build_app(sim: QnbSimulator) -> Starlette:
                 raise QnbFault(UNVERIFIED)
             result = handler(account, soap.operation_element)
         except QnbFault as fault:
-            sim.record(operation, user, 500, fault.code, _summary(soap.operation_element))
+            sim.record(SimCall(operation, user, 500, fault.code, _summary(soap.operation_element)))
             return fault_response("S:Server", fault.message)
-        sim.record(operation, user, 200, None, _summary(soap.operation_element))
+        sim.record(SimCall(operation, user, 200, None, _summary(soap.operation_element)))
         return soap_response(result)
 
     async def user_service(request: Request) -> Response:
@@ -408,18 +420,18 @@ def build_app(sim: QnbSimulator) -> Starlette:
         operation = soap.operation
         if operation == "logout":
             sim.sessions.pop(request.cookies.get(SESSION_COOKIE) or "", None)
-            sim.record("logout", None, 200)
+            sim.record(SimCall("logout", None, 200))
             return soap_response(etree.Element(etree.QName(USER_NAMESPACE, "logoutResponse")))
         if operation != "wsLogin":
             return fault_response("S:Client", f"Cannot find dispatch method for {{{USER_NAMESPACE}}}{operation}")
         user_id = _text(soap.operation_element, "userId")
         account = sim.account(user_id)
         if account is None or account.password != _text(soap.operation_element, "password"):
-            sim.record("wsLogin", user_id or None, 500, LOGIN_FAILED[0])
+            sim.record(SimCall("wsLogin", user_id or None, 500, LOGIN_FAILED[0]))
             return fault_response("S:Server", f"[{LOGIN_FAILED[0]}] {LOGIN_FAILED[1]}")
         token = secrets.token_hex(16).upper()
         sim.sessions[token] = (account.username, time.monotonic() + sim.session_ttl)
-        sim.record("wsLogin", user_id, 200)
+        sim.record(SimCall("wsLogin", user_id, 200))
         response = soap_response(etree.Element(etree.QName(USER_NAMESPACE, "wsLoginResponse")))
         response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True)
         return response

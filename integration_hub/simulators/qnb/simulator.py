@@ -8,17 +8,17 @@ a collector must return, ``sim.calls`` is every request the server answered.
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 
 from integration_hub.connectors.base import DateWindow
+from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox
-from integration_hub.simulators.qnb.app import build_app
+from integration_hub.simulators.qnb.app import SimCall, build_app
 from integration_hub.simulators.qnb.mailbox import Mailbox
 
 # Operations that change the account's state. Implemented (so a wrong call "works", as in production)
@@ -59,17 +59,6 @@ class QnbAccount:
         return f"QnbAccount(username={self.username!r}, password=***, vkn={self.vkn!r}, verified={self.verified})"
 
 
-@dataclass(frozen=True)
-class SimCall:
-    """One request the simulator answered: what a test asserts on."""
-
-    operation: str
-    user: str | None
-    status: int
-    fault: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-
 def generated_companies(seed: int, count: int) -> list[Company]:
     """``count`` companies with deterministic 10-digit VKNs and Turkish trade names."""
     rng = random.Random(f"qnb-companies-{seed}")
@@ -79,8 +68,11 @@ def generated_companies(seed: int, count: int) -> list[Company]:
     ]
 
 
-class QnbSimulator:
-    """A fake QNB e-Solutions tenant set. Serve :attr:`app` with ``simulators.server.running``."""
+class QnbSimulator(SimulatorState[SimCall]):
+    """A fake QNB e-Solutions tenant set. Serve :attr:`app` with ``simulators.server.running``.
+
+    The call log and ``fail_next``/``fail_rate`` come from :class:`SimulatorState`.
+    """
 
     STATE_CHANGING_OPERATIONS = STATE_CHANGING_OPERATIONS
     READ_ONLY_OPERATIONS = READ_ONLY_OPERATIONS
@@ -101,18 +93,14 @@ class QnbSimulator:
         download_limit: int = 100,
         outgoing_limit: int = 1000,
     ) -> None:
+        super().__init__(seed=seed, fail_rate=fail_rate)
         self.start = start or date.today() - timedelta(days=days - 1)
         self.days = days
-        self.fail_rate = fail_rate
         self.session_ttl = session_ttl
         self.list_limit = list_limit
         self.download_limit = download_limit
         self.outgoing_limit = outgoing_limit
         self.sessions: dict[str, tuple[str, float]] = {}
-        self.calls: list[SimCall] = []
-        self._rng = random.Random(seed)
-        self._fail_next = 0
-        self._lock = threading.Lock()
 
         self.companies: dict[str, Company] = {c.slug: c for c in generated_companies(seed, companies)}
         rng = random.Random(f"qnb-passwords-{seed}")
@@ -147,24 +135,6 @@ class QnbSimulator:
     def company_of(self, vkn: str) -> Company | None:
         return next((c for c in self.companies.values() if c.vkn == vkn), None)
 
-    def fail_next(self, count: int) -> None:
-        """Answer the next ``count`` connectorService calls with a bare HTTP 503 (deterministic faults)."""
-        with self._lock:
-            self._fail_next = count
-
-    def should_fail(self) -> bool:
-        with self._lock:
-            if self._fail_next > 0:
-                self._fail_next -= 1
-                return True
-            return self.fail_rate > 0 and self._rng.random() < self.fail_rate
-
-    def record(
-        self, operation: str, user: str | None, status: int, fault: str | None = None, params: dict | None = None
-    ) -> None:
-        with self._lock:
-            self.calls.append(SimCall(operation, user, status, fault, params or {}))
-
     # -- for tests and the demo -----------------------------------------------------------------------
 
     def mailbox(self, company: str) -> list[GeneratedInvoice]:
@@ -174,9 +144,6 @@ class QnbSimulator:
     def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
         """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window``."""
         return [i for i in self.mailboxes[company].invoices if i.direction == direction and i.issue_date in window]
-
-    def calls_to(self, operation: str) -> list[SimCall]:
-        return [call for call in self.calls if call.operation == operation]
 
 
 def create_app(**options: Any) -> Starlette:

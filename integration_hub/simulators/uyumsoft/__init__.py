@@ -18,10 +18,15 @@ one line per account it accepts. Protocol details: :mod:`integration_hub.simulat
 
 from __future__ import annotations
 
-import argparse
 from datetime import date, timedelta
 
 from integration_hub.connectors.uyumsoft.settings import SERVICE_PATH
+from integration_hub.simulators.efatura.common import (
+    add_credentials_argument,
+    print_fields,
+    serve_announced,
+    simulator_parser,
+)
 from integration_hub.simulators.uyumsoft.app import FLAVORS, SimCall, UyumsoftSimulator, create_app
 from integration_hub.simulators.uyumsoft.mailbox import Account, Mailbox
 
@@ -32,21 +37,11 @@ DEFAULT_PORT = {"uyumsoft": 8401, "crs": 8402}
 
 def main(argv: list[str], *, flavor: str = "uyumsoft") -> None:
     """``integration-hub simulate uyumsoft ...``; the CRS simulator calls it with ``flavor="crs"``."""
-    from integration_hub.simulators.server import serve
-
-    parser = argparse.ArgumentParser(
-        prog=f"integration-hub simulate {flavor}", description=(__doc__ or "").splitlines()[0]
+    parser = simulator_parser(
+        flavor, __doc__, port=DEFAULT_PORT[flavor], companies_help="generated accounts (each its own mailbox)"
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT[flavor])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--companies", type=int, default=1, help="generated accounts (each its own mailbox)")
-    parser.add_argument("--days", type=int, default=90, help="days of invoices up to today")
-    parser.add_argument("--per-day", type=int, nargs=2, default=(0, 4), metavar=("MIN", "MAX"))
-    parser.add_argument(
-        "--credentials", action="append", default=[], metavar="USER:PASS", help="add an account with this login"
-    )
+    add_credentials_argument(parser, "add an account with this login", split=False)
     parser.add_argument("--page-size-max", type=int, default=100)
-    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests answered HTTP 503")
     parser.add_argument("--flavor", choices=FLAVORS, default=flavor)
     parser.add_argument("--no-bulk-data", action="store_true", help="answer Get*InvoicesData with ActionNotSupported")
     parser.add_argument("--unauthorized-as", choices=("fault", "result"), default="fault")
@@ -71,6 +66,5 @@ def main(argv: list[str], *, flavor: str = "uyumsoft") -> None:
         parser.error(str(exc))
     sim: UyumsoftSimulator = app.state.simulator
     for slug, account in sim.accounts.items():
-        print(f"account={slug} username={account.username} password={account.password} vkn={account.vkn}", flush=True)
-    print(f"serving {args.flavor} Integration service on http://127.0.0.1:{args.port}{SERVICE_PATH}", flush=True)
-    serve(app, args.port)
+        print_fields(account=slug, username=account.username, password=account.password, vkn=account.vkn)
+    serve_announced(app, args.port, f"{args.flavor} Integration service", SERVICE_PATH)

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import hmac
 import math
-import random
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -49,6 +47,7 @@ from starlette.routing import Route
 from integration_hub.connectors.base import DateWindow
 from integration_hub.connectors.efatura.soap import PASSWORD_TEXT, SOAP11_NS, WSSE_NS, parse_xml, q
 from integration_hub.connectors.uyumsoft.settings import ACTION_PREFIX, NAMESPACE, SERVICE_PATH
+from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import GeneratedInvoice, b64, generate_mailbox
 from integration_hub.simulators.efatura.soap import (
     XML_CONTENT_TYPE,
@@ -123,8 +122,8 @@ class Deserialization(Exception):
     """A value WCF cannot deserialize: fault ``a:DeserializationFailed``."""
 
 
-class UyumsoftSimulator:
-    """Accounts, mailboxes, the call log and the fault knobs behind the app."""
+class UyumsoftSimulator(SimulatorState[SimCall]):
+    """Accounts, mailboxes, the call log and the fault knobs (from :class:`SimulatorState`) behind the app."""
 
     STATE_CHANGING_OPERATIONS = STATE_CHANGING_OPERATIONS
 
@@ -149,9 +148,9 @@ class UyumsoftSimulator:
             raise ValueError(f"unauthorized_as must be one of {', '.join(UNAUTHORIZED_STYLES)}")
         if page_size_max < 1 or days < 1 or not 0.0 <= fail_rate <= 1.0:
             raise ValueError("page_size_max and days must be positive, fail_rate within 0..1")
+        super().__init__(seed=seed, fail_rate=fail_rate)
         self.flavor = flavor
         self.page_size_max = page_size_max
-        self.fail_rate = fail_rate
         self.bulk_data = bulk_data
         self.unauthorized_as = unauthorized_as
         self.start = start or date.today() - timedelta(days=days)
@@ -166,21 +165,12 @@ class UyumsoftSimulator:
             )
             for index, account in enumerate(accounts)
         }
-        self.calls: list[SimCall] = []
-        self._rng = random.Random(seed)
-        self._fail_next = 0
-        self._lock = threading.Lock()
 
     # -- for tests and the CLI ----------------------------------------------------------------------------
 
     def invoices(self, slug: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
         """The invoices of account ``slug`` in ``direction`` (``in``/``out``) issued inside ``window``."""
         return [i for i in self.mailboxes[slug].invoices if i.direction == direction and i.issue_date in window]
-
-    def fail_next(self, count: int) -> None:
-        """Answer the next ``count`` requests with a bare HTTP 503."""
-        with self._lock:
-            self._fail_next = count
 
     def operations(self) -> list[str]:
         """Operation names in call order."""
@@ -192,19 +182,6 @@ class UyumsoftSimulator:
 
     def account_for(self, username: str | None) -> Account | None:
         return next((a for a in self.accounts.values() if a.username == username), None)
-
-    # -- used by the app ----------------------------------------------------------------------------------
-
-    def should_fail(self) -> bool:
-        with self._lock:
-            if self._fail_next > 0:
-                self._fail_next -= 1
-                return True
-            return self.fail_rate > 0 and self._rng.random() < self.fail_rate
-
-    def record(self, call: SimCall) -> None:
-        with self._lock:
-            self.calls.append(call)
 
 
 # -- request reading ----------------------------------------------------------------------------------------
