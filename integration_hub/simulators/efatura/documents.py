@@ -10,9 +10,8 @@ withholding), returns (IADE with a ``cac:BillingReference``), upper-case ETTNs a
 some documents with a large base64 XSLT in ``cac:AdditionalDocumentReference``.
 
 Two layers: :class:`InvoiceSpec` (what an invoice *is*, with exact Decimal totals that tests compare
-against) and :func:`render_ubl` (its XML). :func:`generate_mailbox` returns both bundled as
-:class:`GeneratedInvoice`; :func:`generate_dataset` returns the specs only, so a simulator can render
-lazily with its own attachment size.
+against) and its rendered XML. :func:`generate_mailbox` returns both bundled as :class:`GeneratedInvoice`
+(``.spec`` and ``.xml``).
 """
 
 from __future__ import annotations
@@ -496,18 +495,19 @@ def _spec(
     )
 
 
-def generate_dataset(
-    company_vkn: str,
-    start: date,
-    end: date,
+def generate_mailbox(
     seed: int,
+    company_vkn: str,
+    company_name: str,
+    start: date,
+    days: int,
     per_day: tuple[int, int] = (0, 4),
-    company_name: str = "ACME SANAYİ VE TİCARET A.Ş.",
-) -> list[InvoiceSpec]:
-    """Invoice specs for ``company_vkn`` issued ``start`` .. ``end`` (both included), both directions,
-    ``per_day`` = (min, max) invoices per day *per direction*; sorted by ``created_at`` then ETTN."""
-    if end < start:
-        raise ValueError("end is before start")
+) -> list[GeneratedInvoice]:
+    """``days`` days of invoices from ``start`` for one company, rendered; deterministic for ``seed``.
+    Both directions, ``per_day`` = (min, max) invoices per day *per direction*; sorted by ``created_at``
+    then ETTN."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
     low, high = per_day
     if low < 0 or high < low:
         raise ValueError("per_day must be (min, max) with 0 <= min <= max")
@@ -518,30 +518,14 @@ def generate_dataset(
     numbering = _Numbering()
     specs: list[InvoiceSpec] = []
     previous: InvoiceSpec | None = None
-    day = start
-    while day <= end:
+    for offset in range(days):
+        day = start + timedelta(days=offset)
         for direction in ("in", "out"):
             for _ in range(rng.randint(low, high)):
                 previous = _spec(rng, direction, company, day, numbering, previous)
                 specs.append(previous)
-        day += timedelta(days=1)
     specs.sort(key=lambda s: (s.created_at, s.ettn))
-    return specs
-
-
-def generate_mailbox(
-    seed: int,
-    company_vkn: str,
-    company_name: str,
-    start: date,
-    days: int,
-    per_day: tuple[int, int] = (0, 4),
-) -> list[GeneratedInvoice]:
-    """``days`` days of invoices from ``start`` for one company, rendered; deterministic for ``seed``."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    specs = generate_dataset(company_vkn, start, start + timedelta(days=days - 1), seed, per_day, company_name)
-    return [GeneratedInvoice.from_spec(spec, render_ubl(spec)) for spec in specs]
+    return [GeneratedInvoice.from_spec(spec, _render_ubl(spec)) for spec in specs]
 
 
 # -- rendering ------------------------------------------------------------------------------------------
@@ -635,9 +619,9 @@ def _line(parent: etree._Element, line: SpecLine, currency: str) -> None:
     _money(_el(node, CAC, "Price"), "PriceAmount", line.unit_price, currency)
 
 
-def render_ubl(spec: InvoiceSpec, attachment_bytes: int = 0) -> bytes:
-    """The full UBL-TR 1.2 XML of ``spec``. ``attachment_bytes`` > 0 embeds an XSLT of that size in
-    every document; 0 keeps the spec's own choice (a large one in about one document in ten)."""
+def _render_ubl(spec: InvoiceSpec) -> bytes:
+    """The full UBL-TR 1.2 XML of ``spec`` (with a large embedded XSLT when the spec has one: about one
+    document in ten)."""
     cur = spec.currency
     root = etree.Element(f"{{{INVOICE_NS}}}Invoice", nsmap=NSMAP)
     root.set(f"{{{XSI}}}schemaLocation", f"{INVOICE_NS} UBL-Invoice-2.1.xsd")
@@ -659,7 +643,7 @@ def render_ubl(spec: InvoiceSpec, attachment_bytes: int = 0) -> bytes:
         ref = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
         _el(ref, CBC, "ID", spec.billing_reference)
         _el(ref, CBC, "IssueDate", spec.issue_date - timedelta(days=20))
-    size = attachment_bytes or spec.attachment_size
+    size = spec.attachment_size
     if size:
         doc = _el(root, CAC, "AdditionalDocumentReference")
         _el(doc, CBC, "ID", spec.ettn)
@@ -745,9 +729,7 @@ __all__ = [
     "SpecParty",
     "SpecTax",
     "b64",
-    "generate_dataset",
     "generate_mailbox",
-    "render_ubl",
     "vkn_with_check",
     "zip_documents",
 ]

@@ -11,10 +11,9 @@ from decimal import Decimal
 from lxml import etree
 
 from integration_hub.simulators.efatura.documents import (
+    LARGE_ATTACHMENT_BYTES,
     b64,
-    generate_dataset,
     generate_mailbox,
-    render_ubl,
     vkn_with_check,
     zip_documents,
 )
@@ -76,13 +75,15 @@ def test_vkn_check_digit_matches_known_numbers() -> None:
     assert vkn_with_check("920512112") == "9205121120"  # GİB sample customer
 
 
-def test_dataset_and_render_for_lazy_simulators() -> None:
-    specs = generate_dataset("1234567803", date(2025, 1, 1), date(2025, 1, 10), seed=2, per_day=(1, 1))
-    assert len(specs) == 2 * 10
-    plain = render_ubl(specs[0])
-    big = render_ubl(specs[0], attachment_bytes=200_000)
-    assert len(big) - len(plain) > 200_000
-    assert specs[0].ettn in big.decode().lower()
+def test_per_day_counts_and_large_attachments() -> None:
+    mailbox = generate_mailbox(2, "1234567803", "ACME", date(2025, 1, 1), 40, per_day=(1, 1))
+    assert len(mailbox) == 2 * 40
+    big = [g for g in mailbox if g.spec is not None and g.spec.attachment_size]
+    plain = [g for g in mailbox if g.spec is not None and not g.spec.attachment_size]
+    assert big and plain
+    assert all(len(g.xml) > LARGE_ATTACHMENT_BYTES for g in big)
+    assert all(len(g.xml) < LARGE_ATTACHMENT_BYTES for g in plain)
+    assert all(g.ettn in g.xml.decode().lower() for g in big)
 
 
 def test_zip_and_b64_helpers() -> None:
