@@ -30,7 +30,6 @@ from integration_hub.connectors.edm.client import PROVIDER, EdmClient, EdmInvoic
 from integration_hub.connectors.efatura.collector import (
     Direction,
     EInvoiceConnector,
-    rate_setting,
     required_setting,
 )
 from integration_hub.connectors.http import RetryPolicy
@@ -44,6 +43,8 @@ class EdmConnector(EInvoiceConnector):
     provider = PROVIDER
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
+    action_prefix = settings.ACTION_PREFIX
+    requests_per_minute = settings.REQUESTS_PER_MINUTE
     client: EdmClient
 
     def __init__(
@@ -59,10 +60,7 @@ class EdmConnector(EInvoiceConnector):
         if limit < 1:
             raise ConfigurationError(f"{PROVIDER}: limit must be at least 1")
         password = config.secret("password")
-        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
-        soap = self.soap_client(
-            action_prefix=settings.ACTION_PREFIX, account=username, rate=rate, retry=retry, timeout=timeout
-        )
+        soap = self.soap_client(account=username, retry=retry, timeout=timeout)
         self.client = EdmClient(soap, username=username, password=password, limit=limit)
 
     def test_connection(self) -> ConnectionTestResult:

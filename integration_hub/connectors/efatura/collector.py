@@ -97,14 +97,16 @@ def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
 class EInvoiceConnector(ABC):
     """Base of every e-invoice connector: ``collect("invoices", window)`` over both directions.
 
-    A subclass names its endpoints (``environments``, ``service_path``), builds its provider client in
-    ``__init__`` (with :meth:`soap_client`) and stores it as ``client``; ``repr`` and :meth:`close`
-    come from here.
+    A subclass names its endpoints (``environments``, ``service_path``), its SOAPAction prefix and its
+    default request rate, builds its provider client in ``__init__`` (with :meth:`soap_client`) and
+    stores it as ``client``; ``repr`` and :meth:`close` come from here.
     """
 
     provider: str = "e-invoice"
     environments: Mapping[str, str] = {}
     service_path: str = ""
+    action_prefix: str = ""
+    requests_per_minute: float = 60.0  # default of the ``requests_per_minute`` setting
     client: ProviderClient
 
     def __init__(self, config: ConnectorConfig) -> None:
@@ -116,15 +118,15 @@ class EInvoiceConnector(ABC):
         """The provider's endpoint for ``config`` (see :func:`resolve_service_url`)."""
         return resolve_service_url(config, cls.environments, cls.service_path, cls.provider)
 
-    def soap_client(
-        self, *, action_prefix: str, account: str, rate: float, retry: RetryPolicy | None, timeout: float
-    ) -> SoapClient:
-        """The SOAP client of this connection: its endpoint, this connector's stats, and the rate bucket
-        shared by every connection of the same ``account`` (a VKN or username) in this process."""
+    def soap_client(self, *, account: str, retry: RetryPolicy | None, timeout: float) -> SoapClient:
+        """The SOAP client of this connection: its endpoint, this connector's stats, and a bucket of
+        ``requests_per_minute`` shared by every connection of the same ``account`` (a VKN or username)
+        in this process."""
+        rate = rate_setting(self.config, self.requests_per_minute, self.provider)
         return SoapClient(
             self.service_url(self.config),
             provider=self.provider,
-            action_prefix=action_prefix,
+            action_prefix=self.action_prefix,
             stats=self.stats,
             bucket=shared_bucket(self.provider, account, rate),
             retry=retry,

@@ -24,7 +24,7 @@ from integration_hub.connectors.base import (
     ConnectorError,
     DateWindow,
 )
-from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, rate_setting, vkn_setting
+from integration_hub.connectors.efatura.collector import Direction, EInvoiceConnector, vkn_setting
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.isnet import settings
 from integration_hub.connectors.isnet.client import PROVIDER, IsnetClient
@@ -38,6 +38,8 @@ class IsnetConnector(EInvoiceConnector):
     provider = PROVIDER
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
+    action_prefix = settings.ACTION_PREFIX
+    requests_per_minute = settings.REQUESTS_PER_MINUTE
     client: IsnetClient
 
     def __init__(
@@ -50,12 +52,9 @@ class IsnetConnector(EInvoiceConnector):
     ) -> None:
         super().__init__(config)
         vkn = vkn_setting(config, PROVIDER)
-        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
         if records_per_page < 1:
             raise ConfigurationError(f"{PROVIDER}: records_per_page must be positive")
-        soap = self.soap_client(
-            action_prefix=settings.ACTION_PREFIX, account=vkn, rate=rate, retry=retry, timeout=timeout
-        )
+        soap = self.soap_client(account=vkn, retry=retry, timeout=timeout)
         self.client = IsnetClient(soap, vkn=vkn, records_per_page=records_per_page)
 
     def test_connection(self) -> ConnectionTestResult:

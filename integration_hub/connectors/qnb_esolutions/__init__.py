@@ -33,7 +33,6 @@ from integration_hub.connectors.efatura.collector import (
     Direction,
     EInvoiceConnector,
     batches,
-    rate_setting,
     required_setting,
     vkn_setting,
 )
@@ -51,6 +50,8 @@ class QnbConnector(EInvoiceConnector):
     provider = PROVIDER
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
+    action_prefix = ""  # JAX-WS dispatches on the body element; SOAPAction is informational
+    requests_per_minute = settings.REQUESTS_PER_MINUTE
     client: QnbClient
 
     def __init__(
@@ -70,9 +71,8 @@ class QnbConnector(EInvoiceConnector):
             raise ConfigurationError(f"{PROVIDER}: download_batch must be a number") from None
         if self.download_batch < 1:
             raise ConfigurationError(f"{PROVIDER}: download_batch must be positive")
-        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, PROVIDER)
         password = config.secret("password")
-        soap = self.soap_client(action_prefix="", account=username, rate=rate, retry=retry, timeout=timeout)
+        soap = self.soap_client(account=username, retry=retry, timeout=timeout)
         self.client = QnbClient(soap, username=username, password=password, vkn=vkn, outgoing_cap=outgoing_cap)
 
     def test_connection(self) -> ConnectionTestResult:

@@ -61,8 +61,7 @@ def fault_code(fault: SoapFault) -> str:
 
 
 class QnbClient(ProviderClient):
-    """One QNB account (username + password) acting for one company VKN. ``soap`` posts with an empty
-    action prefix: JAX-WS dispatches on the body element, SOAPAction is informational."""
+    """One QNB account (username + password) acting for one company VKN."""
 
     def __init__(
         self,

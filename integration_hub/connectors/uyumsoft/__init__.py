@@ -46,7 +46,6 @@ from integration_hub.connectors.efatura.collector import (
     Direction,
     EInvoiceConnector,
     batches,
-    rate_setting,
     required_setting,
 )
 from integration_hub.connectors.http import RetryPolicy
@@ -63,6 +62,8 @@ class UyumsoftConnector(EInvoiceConnector):
     label = "Uyumsoft"
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
+    action_prefix = settings.ACTION_PREFIX
+    requests_per_minute = settings.REQUESTS_PER_MINUTE
     default_auth_style = "ws_security"
     client: UyumsoftClient
 
@@ -88,13 +89,10 @@ class UyumsoftConnector(EInvoiceConnector):
             )
         if list_page_size < 1 or document_batch < 1:
             raise ConfigurationError(f"{self.provider}: page size and document batch must be at least 1")
-        rate = rate_setting(config, settings.REQUESTS_PER_MINUTE, self.provider)
         self.list_page_size = list_page_size
         self.document_batch = document_batch
         self.bulk_download = True
-        soap = self.soap_client(
-            action_prefix=settings.ACTION_PREFIX, account=username, rate=rate, retry=retry, timeout=timeout
-        )
+        soap = self.soap_client(account=username, retry=retry, timeout=timeout)
         self.client = UyumsoftClient(soap, username=username, password=password, auth_style=auth_style)
 
     def test_connection(self) -> ConnectionTestResult:
