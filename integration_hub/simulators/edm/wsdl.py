@@ -40,7 +40,8 @@ _SEARCH_FIELDS = (
     ("CR_END_DATE", "xs:dateTime"),
     ("READ_INCLUDED", "xs:boolean"),
 )
-_INVOICE_HEADER_FIELDS = (
+# The children of an INVOICE's HEADER, in schema order (the app renders them in this order; tests check).
+INVOICE_HEADER_FIELDS = (
     "SENDER",
     "RECEIVER",
     "SUPPLIER",
@@ -91,7 +92,7 @@ def _response(name: str, body: str = "") -> str:
 def _schema() -> str:
     invoice = (
         '<xs:complexType name="INVOICE"><xs:sequence>'
-        f'<xs:element minOccurs="0" name="HEADER"><xs:complexType><xs:sequence>{_elements(_INVOICE_HEADER_FIELDS)}'
+        f'<xs:element minOccurs="0" name="HEADER"><xs:complexType><xs:sequence>{_elements(INVOICE_HEADER_FIELDS)}'
         "</xs:sequence></xs:complexType></xs:element>"
         '<xs:element minOccurs="0" name="CONTENT" type="xs:base64Binary"/>'
         '</xs:sequence><xs:attribute name="ID" type="xs:string"/><xs:attribute name="UUID" type="xs:string"/>'

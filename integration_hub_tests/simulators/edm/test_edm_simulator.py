@@ -23,34 +23,13 @@ from integration_hub.connectors.edm import settings
 from integration_hub.connectors.efatura.soap import SOAP11_NS, envelope, q, sub
 from integration_hub.simulators.edm import EdmAccount, EdmSimulator, create_app
 from integration_hub.simulators.edm.mailbox import TURKEY
+from integration_hub.simulators.edm.wsdl import INVOICE_HEADER_FIELDS
 from integration_hub.simulators.server import running
 
 NS = settings.NAMESPACE
 ACME = EdmAccount("acme", "acme.edm", "s3cret-Pa55", "1234567803", "ACME Enerji A.Ş.")
 GLOBEX = EdmAccount("globex", "globex.edm", "other-Pa55", "9876543210", "Globex Ltd.")
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-HEADER_FIELDS = [
-    "SENDER",
-    "RECEIVER",
-    "SUPPLIER",
-    "CUSTOMER",
-    "ISSUE_DATE",
-    "PAYABLE_AMOUNT",
-    "FROM",
-    "TO",
-    "PROFILEID",
-    "INVOICE_TYPE",
-    "STATUS",
-    "STATUS_DESCRIPTION",
-    "GIB_STATUS_CODE",
-    "GIB_STATUS_DESCRIPTION",
-    "RESPONSE_CODE",
-    "CDATE",
-    "ENVELOPE_IDENTIFIER",
-    "EARCHIVE",
-    "DIRECTION",
-    "MARKED",
-]
 
 
 class Clock:
@@ -278,7 +257,7 @@ def test_get_invoice_renders_attributes_header_and_content_only_when_asked(serve
         entry = by_uuid[row.get("UUID")]
         assert row.get("ID") == entry.invoice.number and row.get("TRXID") == str(entry.trxid)
         header = _find(row, "HEADER")
-        assert [_local(c) for c in header] == HEADER_FIELDS
+        assert [_local(c) for c in header] == list(INVOICE_HEADER_FIELDS)  # the WSDL's order
         assert _find(header, "SENDER").text == entry.invoice.supplier_vkn
         assert _find(header, "RECEIVER").text == ACME.vkn == entry.invoice.customer_vkn
         assert _find(header, "ISSUE_DATE").text == entry.invoice.issue_date.isoformat()
