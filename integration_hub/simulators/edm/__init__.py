@@ -34,9 +34,9 @@ from integration_hub.simulators.edm.simulator import (
 )
 from integration_hub.simulators.efatura.common import (
     add_credentials_argument,
-    first_day,
     print_fields,
     serve_announced,
+    simulator_options,
     simulator_parser,
 )
 from integration_hub.simulators.efatura.documents import vkn_with_check
@@ -60,15 +60,7 @@ def main(argv: list[str]) -> None:
         accounts.append(EdmAccount(slug, username, password, vkn, f"Custom Company {index} A.Ş."))
     if not accounts:
         parser.error("no accounts: use --companies N or --credentials USER:PASS")
-    sim = EdmSimulator(
-        seed=args.seed,
-        accounts=accounts,
-        start=first_day(args.days),
-        days=args.days,
-        per_day=tuple(args.per_day),
-        session_ttl=args.session_ttl,
-        fail_rate=args.fail_rate,
-    )
+    sim = EdmSimulator(**simulator_options(args), accounts=accounts, session_ttl=args.session_ttl)
     for account in sim.accounts.values():
         print_fields(account=account.slug, username=account.username, password=account.password)
     serve_announced(create_app(sim), args.port, "EDM EFaturaEDM.svc", SERVICE_PATHS[0])

@@ -104,9 +104,15 @@ def simulator_parser(name: str, doc: str | None, *, port: int, companies_help: s
     return parser
 
 
-def first_day(days: int) -> date:
-    """The first of ``days`` days of invoices ending today."""
-    return date.today() - timedelta(days=days - 1)
+def simulator_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Constructor options from the common arguments: ``days`` days of invoices ending today."""
+    return {
+        "seed": args.seed,
+        "start": date.today() - timedelta(days=args.days - 1),
+        "days": args.days,
+        "per_day": tuple(args.per_day),
+        "fail_rate": args.fail_rate,
+    }
 
 
 def print_fields(**fields: Any) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 
-from integration_hub.simulators.efatura.common import first_day, print_fields, serve_announced, simulator_parser
+from integration_hub.simulators.efatura.common import print_fields, serve_announced, simulator_options, simulator_parser
 from integration_hub.simulators.isnet.app import SERVICE_PATH
 from integration_hub.simulators.isnet.simulator import (
     READ_ONLY_OPERATIONS,
@@ -65,14 +65,7 @@ def main(argv: list[str]) -> None:
     if args.companies < 1 or args.days < 1:
         parser.error("--companies and --days must be at least 1")
     sim = IsnetSimulator(
-        seed=args.seed,
-        companies=args.companies,
-        vkns=args.vkn,
-        start=first_day(args.days),
-        days=args.days,
-        per_day=tuple(args.per_day),
-        fail_rate=args.fail_rate,
-        max_page_size=args.max_page_size,
+        **simulator_options(args), companies=args.companies, vkns=args.vkn, max_page_size=args.max_page_size
     )
     for company in sim.companies.values():
         print_fields(company=company.slug, vkn=company.vkn, name=company.name)

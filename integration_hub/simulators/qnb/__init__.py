@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from integration_hub.simulators.efatura.common import (
     add_credentials_argument,
-    first_day,
     print_fields,
     serve_announced,
+    simulator_options,
     simulator_parser,
 )
 from integration_hub.simulators.qnb.simulator import (
@@ -64,15 +64,7 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.companies < 1 or args.days < 1:
         parser.error("--companies and --days must be at least 1")
-    sim = QnbSimulator(
-        seed=args.seed,
-        companies=args.companies,
-        start=first_day(args.days),
-        days=args.days,
-        per_day=tuple(args.per_day),
-        credentials=args.credentials,
-        fail_rate=args.fail_rate,
-    )
+    sim = QnbSimulator(**simulator_options(args), companies=args.companies, credentials=args.credentials)
     for account in sim.accounts:
         company = sim.company_of(account.vkn)
         slug = company.slug if company else "?"
