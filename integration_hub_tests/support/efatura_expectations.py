@@ -3,24 +3,39 @@
 Expected values come from the simulator's own mailbox (``GeneratedInvoice``), never from hard-coded
 numbers: per invoice key ``<ettn>:<direction>`` the number of line records and the payable amount.
 Every e-invoice connector test (EDM, İşNet, QNB, Uyumsoft, CRS Soft) compares the two with ``==``.
+The ``check_*_503s`` helpers run the fault-injection checks that connectors with a plain retry loop
+(İşNet, QNB) share: queued and random bare 503s are retried and change nothing, too many give up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from integration_hub.connectors.base import DateWindow, Record
+import pytest
+
+from integration_hub.connectors.base import CollectStats, DateWindow, Record, TransientError
 from integration_hub.simulators.efatura.documents import GeneratedInvoice
 
 Summary = dict[str, tuple[int, Decimal]]
 
 
 class Simulator(Protocol):
-    """What every e-invoice simulator offers tests: its invoices of one company, direction and window."""
+    """What every e-invoice simulator offers tests: its invoices of one company, direction and window,
+    its call log and its fault queue."""
+
+    calls: list[Any]
 
     def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]: ...
+
+    def fail_next(self, count: int) -> None: ...
+
+
+class Connector(Protocol):
+    stats: CollectStats
+
+    def collect(self, stream: str, window: DateWindow) -> Iterable[Record]: ...
 
 
 def summarize(records: Iterable[Record], window: DateWindow | None = None) -> Summary:
@@ -54,3 +69,32 @@ def expected(invoices: Iterable[GeneratedInvoice]) -> Summary:
 def mailbox_expected(sim: Simulator, company: str, window: DateWindow) -> Summary:
     """:func:`expected` for both directions of ``company``'s mailbox inside ``window``."""
     return expected(sim.invoices(company, "in", window) + sim.invoices(company, "out", window))
+
+
+def check_injected_503s(sim: Simulator, connector: Connector, company: str, window: DateWindow) -> list[Any]:
+    """Three queued 503s are retried and the result is still exact; returns the calls of the run."""
+    before = len(sim.calls)
+    sim.fail_next(3)
+    records = list(connector.collect("invoices", window))
+    assert summarize(records, window) == mailbox_expected(sim, company, window)
+    calls = sim.calls[before:]
+    assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
+    assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
+    return calls
+
+
+def check_random_503s(sim: Simulator, connector: Connector, company: str, window: DateWindow) -> None:
+    """On a simulator started with a ``fail_rate``: every failure is retried and the result is exact."""
+    records = list(connector.collect("invoices", window))
+    assert summarize(records, window) == mailbox_expected(sim, company, window)
+    failures = sum(c.status == 503 for c in sim.calls)
+    assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
+
+
+def check_persistent_503s(sim: Simulator, connector: Connector, window: DateWindow, attempts: int) -> None:
+    """``attempts`` queued 503s exhaust the retry budget: a :class:`TransientError`, no further request."""
+    before = len(sim.calls)
+    sim.fail_next(attempts)
+    with pytest.raises(TransientError, match=f"HTTP 503 {attempts} times"):
+        list(connector.collect("invoices", window))
+    assert len(sim.calls) - before == attempts

@@ -18,7 +18,6 @@ from integration_hub.connectors.base import (
     ConnectorConfig,
     DateWindow,
     ProviderError,
-    TransientError,
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.isnet import IsnetConnector, build_isnet, settings
@@ -26,7 +25,14 @@ from integration_hub.connectors.isnet.client import data_contract
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
 from integration_hub.simulators.server import running
-from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
+from integration_hub_tests.support.efatura_expectations import (
+    check_injected_503s,
+    check_persistent_503s,
+    check_random_503s,
+    expected,
+    mailbox_expected,
+    summarize,
+)
 
 WALLED = "5555555555"
 START = date(2025, 1, 1)
@@ -124,33 +130,18 @@ def test_unwhitelisted_ip_is_an_authentication_error(served) -> None:
 
 def test_injected_503s_are_retried_and_the_result_is_still_exact(served) -> None:
     sim, base = served
-    before = len(sim.calls)
-    sim.fail_next(3)
-    connector = _connector(base)
-    records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
-    calls = sim.calls[before:]
-    assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
-    assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
+    check_injected_503s(sim, _connector(base), "c1", WINDOW)
 
 
 def test_random_503s_are_retried_too() -> None:
     sim = _sim(fail_rate=0.3, per_day=(0, 3))
     with running(sim.app) as base:
-        connector = _connector(base)
-        records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
-    failures = sum(c.status == 503 for c in sim.calls)
-    assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
+        check_random_503s(sim, _connector(base), "c1", WINDOW)
 
 
 def test_persistent_503s_give_up_with_a_transient_error(served) -> None:
     sim, base = served
-    before = len(sim.calls)
-    sim.fail_next(5)
-    with pytest.raises(TransientError, match="HTTP 503 5 times"):
-        list(_connector(base).collect("invoices", WINDOW))
-    assert len(sim.calls) - before == 5
+    check_persistent_503s(sim, _connector(base), WINDOW, FAST.max_attempts)
 
 
 def test_no_state_changing_operation_is_ever_called(served) -> None:

@@ -20,7 +20,6 @@ from integration_hub.connectors.base import (
     ConnectorConfig,
     DateWindow,
     ProviderError,
-    TransientError,
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.qnb_esolutions import QnbConnector, build_qnb_esolutions, settings
@@ -28,7 +27,14 @@ from integration_hub.simulators.efatura.soap import read_soap_request, soap_resp
 from integration_hub.simulators.qnb import QnbAccount, QnbSimulator
 from integration_hub.simulators.qnb.mailbox import PENDING, approval
 from integration_hub.simulators.server import running
-from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
+from integration_hub_tests.support.efatura_expectations import (
+    check_injected_503s,
+    check_persistent_503s,
+    check_random_503s,
+    expected,
+    mailbox_expected,
+    summarize,
+)
 
 LOCKED = QnbAccount("locked.ws", "locked-Pa55", "9876543210", verified=False)
 START = date(2025, 1, 1)
@@ -164,34 +170,19 @@ def test_unverified_account_and_foreign_vkn_are_authentication_errors(served) ->
 
 def test_injected_503s_are_retried_and_the_result_is_still_exact(served) -> None:
     sim, base = served
-    before = len(sim.calls)
-    sim.fail_next(3)
-    connector = _connector(sim, base)
-    records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
-    calls = sim.calls[before:]
-    assert [c.status for c in calls[:4]] == [503, 503, 503, 200]
-    assert connector.stats.retries == 3 and connector.stats.requests == len(calls)
+    calls = check_injected_503s(sim, _connector(sim, base), "c1", WINDOW)
     assert {c.operation for c in calls} == READ_ONLY
 
 
 def test_random_503s_are_retried_too() -> None:
     sim = _sim(fail_rate=0.3, per_day=(0, 3))
     with running(sim.app) as base:
-        connector = _connector(sim, base)
-        records = list(connector.collect("invoices", WINDOW))
-    assert summarize(records, WINDOW) == mailbox_expected(sim, "c1", WINDOW)
-    failures = sum(c.status == 503 for c in sim.calls)
-    assert failures and connector.stats.retries == failures and connector.stats.requests == len(sim.calls)
+        check_random_503s(sim, _connector(sim, base), "c1", WINDOW)
 
 
 def test_persistent_503s_give_up_with_a_transient_error(served) -> None:
     sim, base = served
-    before = len(sim.calls)
-    sim.fail_next(5)
-    with pytest.raises(TransientError, match="HTTP 503 5 times"):
-        list(_connector(sim, base).collect("invoices", WINDOW))
-    assert len(sim.calls) - before == 5
+    check_persistent_503s(sim, _connector(sim, base), WINDOW, FAST.max_attempts)
 
 
 def test_test_connection_ok_and_failed(served) -> None:
