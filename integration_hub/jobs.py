@@ -11,7 +11,7 @@ from datetime import date
 
 import dagster as dg
 
-from integration_hub.assets.partitions import partition_key, partitions_def
+from integration_hub.assets.partitions import partition_key
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -25,7 +25,6 @@ def build_collection_job(integration_id: str, assets: list[dg.AssetsDefinition])
     return dg.define_asset_job(
         job_name(integration_id),
         selection=dg.AssetSelection.assets(*assets),
-        partitions_def=partitions_def(integration_id),
         executor_def=dg.in_process_executor,
         description=f"Collect every {integration_id} stream for a company and a range of days.",
         tags={"hub/integration": integration_id},

@@ -82,7 +82,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     integration_id=spec.integration_id,
                     ok=False,
                     details=f"{spec.stream} {window}: refused: {refused.description}",
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                 )
                 raise
             window_started = time.monotonic()
@@ -93,7 +93,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     stream=spec.stream,
                     window=window,
                     records=opened.connector.collect(spec.stream, window),
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                 )
             except Exception as exc:
                 message = opened.redact(
@@ -104,7 +104,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     integration_id=spec.integration_id,
                     ok=False,
                     details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                 )
                 # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the
                 # record contract; transient provider trouble is what the RetryPolicy is for.
@@ -134,7 +134,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                 ok=True,
                 details=f"{spec.stream} {window}: {result.total} rows in {window_stats.requests} requests, "
                 f"{time.monotonic() - window_started:.1f}s",
-                run_id=context.run_id,
+                run_id=context.run.run_id,
             )
         preview = _preview_markdown(hub, spec, windows)
         count_mismatches = {
