@@ -181,29 +181,27 @@ class KarbonConnector:
             )
 
     # --- clients that changed (contacts, accounting, content items) -----------------------------
-    def _changed(self, entity_set: str, key_field: str, window: DateWindow) -> Iterator[tuple[dict[str, Any], date]]:
-        """Rows of ``entity_set`` whose LastModifiedDateTime falls in the window, newest first.
+    def _newest_first(
+        self, entity_set: str, key_field: str, date_field: str, window: DateWindow
+    ) -> Iterator[tuple[dict[str, Any], date]]:
+        """Rows of ``entity_set`` whose ``date_field`` falls in the window, read ``$orderby=<date_field> desc``.
 
-        Ordered by change descending, so paging stops at the first page that reaches below the window.
+        For endpoints that can sort by a date but not filter on it: paging stops at the first row older than
+        the window, so a daily run reads one page instead of the whole history.
         """
-        params = {"$orderby": "LastModifiedDateTime desc", "$top": str(PAGE_SIZE)}
+        params = {"$orderby": f"{date_field} desc", "$top": str(PAGE_SIZE)}
         for page in self.client.pages(f"/v3/{entity_set}", params, key=key_field):
-            reached_older = False
             for row in page.rows:
-                day = business_day(row.get("LastModifiedDateTime"), "LastModifiedDateTime")
-                if day >= window.end:
-                    continue
+                day = business_day(row.get(date_field), date_field)
                 if day < window.start:
-                    reached_older = True
-                    break
-                yield row, day
-            if reached_older:
-                return
+                    return
+                if day < window.end:
+                    yield row, day
 
     def _changed_clients(self, window: DateWindow) -> Iterator[ChangedClient]:
-        """Contacts, then organizations, that changed in the window (see :meth:`_changed`)."""
+        """Contacts, then organizations, that changed in the window (see :meth:`_newest_first`)."""
         for entity_set, record_type, key_field, file_type in CHANGE_ORDERED_CLIENTS:
-            for row, day in self._changed(entity_set, key_field, window):
+            for row, day in self._newest_first(entity_set, key_field, "LastModifiedDateTime", window):
                 key = require_key(row, key_field, record_type)
                 yield ChangedClient(entity_set, record_type, key_field, key, file_type, row, day)
 
@@ -258,19 +256,8 @@ class KarbonConnector:
 
     # --- AR --------------------------------------------------------------------------------------
     def _ar(self, window: DateWindow) -> Iterator[Record]:
-        params = {"$orderby": "InvoiceDate desc", "$top": str(PAGE_SIZE)}
-        done = False
-        for page in self.client.pages("/v3/Invoices", params, key="InvoiceKey"):
-            for row in page.rows:
-                day = business_day(row.get("InvoiceDate"), "InvoiceDate")
-                if day >= window.end:
-                    continue
-                if day < window.start:
-                    done = True
-                    break
-                yield from self._invoice(row, day)
-            if done:
-                break
+        for row, day in self._newest_first("Invoices", "InvoiceKey", "InvoiceDate", window):
+            yield from self._invoice(row, day)
         for row in self.client.rows("/v3/Payments", {"$top": str(PAGE_SIZE)}, key="PaymentKey"):
             day = business_day(row.get("PaymentDate"), "PaymentDate")
             if day in window:
