@@ -31,6 +31,7 @@ import httpx
 from integration_hub.connectors.base import (
     AuthenticationError,
     CollectStats,
+    ConfigurationError,
     ProviderError,
     TransientError,
 )
@@ -232,6 +233,29 @@ def _path(url: str) -> str:
         return httpx.URL(url).path or "/"
     except Exception:
         return "?"
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def checked_service_url(url: str, provider: str) -> str:
+    """``url`` without a trailing slash, if credentials may be sent to it.
+
+    Every provider authenticates with secrets in clear inside the request (WS-Security ``#PasswordText``,
+    EDM's Login body, Karbon's AccessKey header), so only ``https://`` is accepted — except for loopback
+    hosts, where the simulators and local tunnels live.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except Exception:
+        raise ConfigurationError(f"{provider}: '{url}' is not a URL") from None
+    if parsed.scheme == "https" or (parsed.scheme == "http" and parsed.host in LOOPBACK_HOSTS):
+        if not parsed.host:
+            raise ConfigurationError(f"{provider}: base_url '{url}' has no host")
+        return url.rstrip("/")
+    raise ConfigurationError(
+        f"{provider}: base_url must start with https:// (plain http:// only to 127.0.0.1/localhost), got '{url}'"
+    )
 
 
 def expect_json(response: httpx.Response, provider: str) -> Any:

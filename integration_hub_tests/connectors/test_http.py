@@ -12,8 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from integration_hub.connectors.base import AuthenticationError, CollectStats, TransientError
-from integration_hub.connectors.http import HttpTransport, RetryPolicy, TokenBucket, parse_retry_after
+from integration_hub.connectors.base import AuthenticationError, CollectStats, ConfigurationError, TransientError
+from integration_hub.connectors.http import (
+    HttpTransport,
+    RetryPolicy,
+    TokenBucket,
+    checked_service_url,
+    parse_retry_after,
+)
 from integration_hub.simulators.server import running
 
 
@@ -140,3 +146,22 @@ def test_connection_refused_is_transient() -> None:
         transport.request("GET", "/x")
     assert transport.stats.requests == 3
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://api.karbonhq.com/", "https://api.karbonhq.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://localhost:8765/Services/Integration", "http://localhost:8765/Services/Integration"),
+        ("http://efatura.example.com", None),
+        ("ftp://efatura.example.com", None),
+        ("not a url", None),
+    ],
+)
+def test_credentials_only_travel_over_https_or_loopback(url, accepted):
+    if accepted is None:
+        with pytest.raises(ConfigurationError, match=r"base_url must start with https://|is not a URL|has no host"):
+            checked_service_url(url, "provider")
+    else:
+        assert checked_service_url(url, "provider") == accepted
