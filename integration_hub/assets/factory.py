@@ -15,7 +15,13 @@ import dagster as dg
 
 from integration_hub.assets.partitions import company_windows, partitions_def
 from integration_hub.assets.streams import OWNER, StreamSpec
-from integration_hub.connectors.base import AuthenticationError, CollectStats, ConfigurationError, ConnectorError
+from integration_hub.connectors.base import (
+    AuthenticationError,
+    CollectStats,
+    ConfigurationError,
+    ConnectorError,
+    DateWindow,
+)
 from integration_hub.resources.hub import CollectionRefused, HubResource
 from integration_hub.settings import CollectionConfig
 from integration_hub.store.inventory import InventoryError
@@ -86,13 +92,14 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                 )
                 raise
             window_started = time.monotonic()
+            written = DateWindow.single_day(window.last) if spec.snapshot else window
             try:
                 result = hub.replace_window(
                     company=company,
                     integration_id=spec.integration_id,
                     stream=spec.stream,
-                    window=window,
-                    records=opened.connector.collect(spec.stream, window),
+                    window=written,
+                    records=opened.connector.collect(spec.stream, written),
                     run_id=context.run.run_id,
                 )
             except Exception as exc:

@@ -21,6 +21,9 @@ class StreamSpec:
     key: tuple[str, ...]
     description: str
     kinds: frozenset[str]
+    # Reference data without history: a run records the provider's current state on its window's last day
+    # only, and leaves earlier days' snapshots in place (replacing the whole window would erase them).
+    snapshot: bool = False
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -47,14 +50,14 @@ def _einvoice(integration_id: str, name: str) -> StreamSpec:
 
 KARBON_PILLARS: dict[str, str] = {
     "tenant": "Users, roles, teams, custom field definitions and tenant settings (reference data without history: "
-    "a snapshot on the window's last day).",
+    "each run records the current state on its window's last day and keeps earlier days' snapshots).",
     "work": "Work items by start date (the only range filter Karbon offers for work).",
     "contacts": "Contacts and organizations changed in the window (read newest-first, stopping below the window), "
     "client groups, and the business cards and custom field values of the changed clients.",
     "time": "Individual time entries by entry date: minutes, rate, cost, work item, client and user keys.",
     "ar": "Invoices by invoice date with their line items, and payments by payment date.",
-    "content_items": "Files attached to the contacts, organizations and work items that changed in the window "
-    "(notes and comments have no list endpoint; webhooks name them).",
+    "content_items": "Files created in the window on the contacts and organizations that changed in it and on the "
+    "work items that start in it (work items have no change date; notes and comments have no list endpoint).",
     "accounting": "Accounting details (legal name, entity type, base currency, registrations) of the clients that "
     "changed in the window.",
 }
@@ -72,6 +75,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             key=("karbon", pillar),
             description=f"Karbon {pillar} pillar. {text}",
             kinds=frozenset({"rest", "python"}),
+            snapshot=pillar == "tenant",
         )
         for pillar, text in KARBON_PILLARS.items()
     ),

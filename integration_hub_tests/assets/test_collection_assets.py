@@ -3,6 +3,7 @@ tests: ranged windows, idempotent re-runs, failures that keep the previous rows,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import dagster as dg
@@ -89,9 +90,25 @@ def test_ranged_run_collects_the_window_once_and_writes_every_day(
     assert "GOOD-pw" not in str(metadata)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {DUPLICATES_CHECK: True, COUNT_CHECK: True}
-    assert _sync_attempts(store) == [("Success", "items 2024-01-01..2024-01-04: 15 rows in 1 requests, 0.0s")][:0] or [
-        s for s, _ in _sync_attempts(store)
-    ] == ["Success"]
+    ((status, details),) = _sync_attempts(store)
+    assert status == "Success" and details.startswith("invoices 2024-01-01..2024-01-05: 15 rows in 1 requests")
+
+
+def test_a_snapshot_stream_records_the_last_day_and_keeps_earlier_snapshots(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    snapshot = build_stream_asset(replace(streams_of("uyumsoft")[0], snapshot=True), TEST_CONFIG)
+    connect(store)
+    hub = hub_resource(hub_settings)
+    assert materialize_range(snapshot, instance, hub, "acme", JAN_1, date(2024, 1, 3)).success
+    assert {r[0] for r in _rows(store)} == {date(2024, 1, 3)}
+    assert materialize_range(snapshot, instance, hub, "acme", date(2024, 1, 2), date(2024, 1, 4)).success
+    # The second run's window covers Jan 3, but only its last day is replaced: Jan 3's snapshot stays.
+    assert {r[0] for r in _rows(store)} == {date(2024, 1, 3), date(2024, 1, 4)}
+    assert [c for c in fake_connectors if c[0] == "collect"] == [
+        ("collect", "acme:2024-01-03..2024-01-03"),
+        ("collect", "acme:2024-01-04..2024-01-04"),
+    ]
 
 
 def test_rematerializing_gives_the_same_rows_without_duplicates(

@@ -13,11 +13,14 @@ Karbon has no last-modified filters, so each pillar uses what the API does offer
   ``Invoices/{key}?$expand=LineItems`` per invoice of the window (the list cannot expand);
   ``Payments`` has neither filter nor order, so it is scanned and filtered by ``PaymentDate``.
 * **tenant** — Users, Roles, Teams, CustomFields and TenantSettings: reference data without history,
-  snapshotted into the window's last day (a daily run therefore keeps one snapshot per day).
+  recorded on the window's last day (the asset is a snapshot stream: a run replaces only that day, so
+  the daily runs build up one snapshot per day).
 * **content_items** — Notes and comments are only reachable by key (webhooks carry them); files are
-  listed per entity (``FileList/{type}?EntityKey=``) for the contacts, organizations and work items that
-  changed in the window, and the files created in the window are kept. Cost: one request per changed
-  entity, which is why it is a separate asset that can be scheduled less often.
+  listed per entity (``FileList/{type}?EntityKey=``) for the contacts and organizations that changed in
+  the window and the work items that *start* in it (work items carry no change date), and the files
+  created in the window are kept. A file added later to an older work item is therefore not seen here;
+  the Work webhook (``integration-hub karbon subscribe``) triggers a run for the day it happens. Cost:
+  one request per entity, which is why it is a separate asset.
 * **accounting** — the ``AccountingDetail`` inside ``Contacts/{key}`` / ``Organizations/{key}`` of the
   clients that changed in the window.
 

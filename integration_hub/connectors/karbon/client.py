@@ -17,8 +17,15 @@ from typing import Any
 
 import httpx
 
-from integration_hub.connectors.base import CollectStats, ConfigurationError, ProviderError
-from integration_hub.connectors.http import HttpTransport, RetryPolicy, TokenBucket, expect_json, shared_bucket
+from integration_hub.connectors.base import CollectStats, ProviderError
+from integration_hub.connectors.http import (
+    HttpTransport,
+    RetryPolicy,
+    TokenBucket,
+    checked_service_url,
+    expect_json,
+    shared_bucket,
+)
 from integration_hub.connectors.karbon.settings import DEFAULT_BASE_URL, TIMEOUT_SECONDS
 
 PROVIDER = "Karbon"
@@ -64,9 +71,7 @@ class KarbonClient:
         bucket: TokenBucket | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError("Karbon: base_url must start with http:// or https://")
-        self.base_url = httpx.URL(base_url.rstrip("/"))
+        self.base_url = httpx.URL(checked_service_url(base_url, PROVIDER))
         self.stats = stats if stats is not None else CollectStats()
         client = httpx.Client(
             base_url=str(self.base_url),
@@ -115,6 +120,7 @@ class KarbonClient:
         url: str | None = path
         query: dict[str, str] | None = dict(params or {})
         seen: set[Any] = set()
+        visited: set[str] = set()
         while url is not None:
             response = self.http.request("GET", url, params=query)
             body = self._json(response, url)
@@ -124,17 +130,27 @@ class KarbonClient:
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
                 raise ProviderError(f"{PROVIDER}: {httpx.URL(str(url)).path} returned no 'value' array of objects")
             self.stats.pages += 1
-            fresh = [row for row in rows if row.get(key) not in seen]
-            seen.update(row.get(key) for row in fresh)
+            fresh = []
+            for row in rows:
+                if row.get(key) not in seen:
+                    seen.add(row.get(key))
+                    fresh.append(row)
+            link = self._next(body.get("@odata.nextLink"))
+            if link is not None and (link in visited or (rows and not fresh)):
+                # A server that repeats a page would otherwise be followed forever.
+                raise ProviderError(f"{PROVIDER}: paging of {httpx.URL(path).path} made no progress; stopped")
+            if link is not None:
+                visited.add(link)
             yield Page(fresh, body.get("@odata.count"))
-            url, query = self._next(body.get("@odata.nextLink")), None
+            url, query = link, None
 
     def _next(self, link: Any) -> str | None:
         if not link:
             return None
-        target = httpx.URL(str(link))
-        if target.is_relative_url:
-            return str(self.base_url.join(target))
+        try:
+            target = self.base_url.join(str(link))  # also resolves '//host/...' and relative links
+        except Exception:
+            raise ProviderError(f"{PROVIDER}: @odata.nextLink is not a URL") from None
         if (target.scheme, target.host, target.port) != (self.base_url.scheme, self.base_url.host, self.base_url.port):
             raise ProviderError(f"{PROVIDER}: refused an @odata.nextLink to another host ({target.host})")
         return str(target)

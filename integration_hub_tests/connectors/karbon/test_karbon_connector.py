@@ -262,6 +262,17 @@ def _broken_app(body: object) -> Starlette:
             {"value": [], "@odata.nextLink": "https://elsewhere.example/v3/IndividualTimeEntries?$skip=1000"},
             "refused an @odata.nextLink to another host",
         ),
+        (
+            {"value": [], "@odata.nextLink": "//elsewhere.example/v3/IndividualTimeEntries?$skip=1000"},
+            "refused an @odata.nextLink to another host",
+        ),
+        (
+            {
+                "value": [{"IndividualTimeEntryKey": "a" * 32, "Date": "2026-09-01T00:00:00Z"}],
+                "@odata.nextLink": "/v3/IndividualTimeEntries?$skip=1",
+            },
+            "made no progress",
+        ),
         (b"<html>maintenance</html>", "expected JSON"),
         ({"unexpected": True}, "returned no 'value' array"),
         ({"value": [{"IndividualTimeEntryKey": "a" * 32, "Date": "not a date"}]}, "field Date is not an ISO-8601 date"),
