@@ -5,12 +5,21 @@ validates the same way (username, VKN, request rate) and the wiring of its SOAP 
 A provider subclass only says how to *fetch* documents for a direction and a date window, using the
 fewest requests its API allows (bulk downloads, documents inline in list pages, several ETTNs per
 download call); this base turns every document into inventory records.
+
+A provider that lists first and downloads named ETTNs afterwards (QNB, the Uyumsoft family) yields each
+download as a :class:`Download`: the base then proves that the documents hold exactly the invoices asked
+for. Without that proof a download answering one invoice twice would lose the other one silently behind
+the ETTN de-duplication; with it, and batches cut from the distinct listing, the invoices collected for a
+direction are exactly the ones listed.
 """
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import urlsplit
 
@@ -21,12 +30,13 @@ from integration_hub.connectors.base import (
     ConnectorConfig,
     ConnectorError,
     DateWindow,
+    ProviderError,
     Record,
 )
 from integration_hub.connectors.efatura.provider import ProviderClient
 from integration_hub.connectors.efatura.records import Direction, invoice_records
 from integration_hub.connectors.efatura.soap import SoapClient
-from integration_hub.connectors.efatura.ubl import parse_documents
+from integration_hub.connectors.efatura.ubl import Invoice, parse_documents
 from integration_hub.connectors.http import RetryPolicy, shared_bucket
 
 DIRECTIONS: tuple[Direction, ...] = ("in", "out")
@@ -94,6 +104,51 @@ def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
+def ettn_key(ettn: str) -> str:
+    """An ETTN in the parser's canonical form (lower-case hyphenated UUID), so that a listing's
+    ``A1B2…`` and a document's ``a1b2…`` compare equal; a non-UUID is only stripped and lower-cased."""
+    text = ettn.strip()
+    try:
+        return str(uuid.UUID(text.strip("{}")))
+    except ValueError:
+        return text.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """The answer of one download call for ETTNs the provider listed first.
+
+    ``what`` names the call in errors (``"qnb_esolutions gelenBelgeleriIndir zip"``), ``ettns`` are the
+    ETTNs asked for, ``documents`` what came back (each raw, base64, zip or gzip).
+    """
+
+    what: str
+    ettns: Sequence[str]
+    documents: Sequence[bytes]
+
+
+def checked_invoices(download: Download) -> list[Invoice]:
+    """The invoices of ``download``, which must be exactly one per ETTN asked for (case-insensitively):
+    a missing, repeated or unasked-for invoice is a :class:`ProviderError` naming an example."""
+    invoices = [invoice for document in download.documents for invoice in parse_documents(document)]
+    asked = {ettn_key(ettn) for ettn in download.ettns}
+    held = Counter(ettn_key(invoice.ettn) for invoice in invoices)
+    problems = [
+        f"{label} e.g. {examples[0]}"
+        for label, examples in (
+            ("missing", [ettn for ettn in download.ettns if ettn_key(ettn) not in held]),
+            ("unexpected", sorted(set(held) - asked)),
+            ("repeated", sorted(ettn for ettn, count in held.items() if count > 1)),
+        )
+        if examples
+    ]
+    if problems:
+        raise ProviderError(
+            f"{download.what} for {len(asked)} ETTN(s) held {len(invoices)} invoice(s), {', '.join(problems)}"
+        )
+    return invoices
+
+
 class EInvoiceConnector(ABC):
     """Base of every e-invoice connector: ``collect("invoices", window)`` over both directions.
 
@@ -140,10 +195,11 @@ class EInvoiceConnector(ABC):
         return (STREAM,)
 
     @abstractmethod
-    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
+    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes | Download]:
         """Yield the UBL-TR documents (raw, base64, zip of several, or gzip — parsing unwraps) of every
         invoice of ``direction`` issued inside ``window``, paging through the provider with as few requests as it
-        allows. Never calls a state-changing operation."""
+        allows; documents downloaded for listed ETTNs come as one :class:`Download` per call, so that
+        :meth:`collect` checks them against the ETTNs asked for. Never calls a state-changing operation."""
 
     @abstractmethod
     def test_connection(self) -> ConnectionTestResult: ...
@@ -153,8 +209,11 @@ class EInvoiceConnector(ABC):
             raise ConnectorError(f"{self.provider}: unknown stream '{stream}' (only '{STREAM}')")
         for direction in DIRECTIONS:
             seen: set[str] = set()
-            for document in self.fetch_documents(direction, window):
-                for invoice in parse_documents(document):
+            for fetched in self.fetch_documents(direction, window):
+                invoices: Iterable[Invoice] = (
+                    checked_invoices(fetched) if isinstance(fetched, Download) else parse_documents(fetched)
+                )
+                for invoice in invoices:
                     if invoice.ettn in seen or invoice.issue_date not in window:
                         continue
                     seen.add(invoice.ettn)

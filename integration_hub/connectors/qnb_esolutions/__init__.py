@@ -31,6 +31,7 @@ from integration_hub.connectors.base import (
 )
 from integration_hub.connectors.efatura.collector import (
     Direction,
+    Download,
     EInvoiceConnector,
     batches,
     required_setting,
@@ -87,7 +88,7 @@ class QnbConnector(EInvoiceConnector):
             True, f"Connected to QNB e-Solutions as '{self.client.username}' for VKN {self.client.vkn}"
         )
 
-    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
+    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[Download]:
         listed = (
             self.client.incoming_documents(window.start, window.last)
             if direction == "in"
@@ -95,18 +96,20 @@ class QnbConnector(EInvoiceConnector):
         )
         seen: set[str] = set()
         for batch in batches(_distinct(listed, seen), self.download_batch):
-            yield from self._download(direction, batch)
+            yield self._download(direction, batch)
         self.stats.add_reported("invoice", len(seen))
 
-    def _download(self, direction: Direction, ettns: list[str]) -> list[bytes]:
+    def _download(self, direction: Direction, ettns: list[str]) -> Download:
         """One download call for ``ettns``. The zip is opened here (by the UBL layer's hardened unwrapper)
-        rather than by the parser so that it must hold exactly one document per ETTN asked for: otherwise an
-        invoice would silently go missing."""
+        so that a wrong number of documents fails before any parsing; the collector then checks that the
+        documents are exactly the invoices asked for (a zip holding one of them twice has the right count
+        but silently loses the other)."""
         documents = unwrap_documents(self.client.download(direction, ettns))
         if len(documents) != len(ettns):
             kind = "incoming" if direction == "in" else "outgoing"
             raise ProviderError(f"{PROVIDER}: asked for {len(ettns)} {kind} document(s), the zip held {len(documents)}")
-        return documents
+        operation = settings.DOWNLOAD_INCOMING if direction == "in" else settings.DOWNLOAD_OUTGOING
+        return Download(f"{PROVIDER}: {operation} zip", ettns, documents)
 
 
 def _distinct(listed: Iterator[ListedDocument], seen: set[str]) -> Iterator[str]:

@@ -44,6 +44,7 @@ from integration_hub.connectors.base import (
 )
 from integration_hub.connectors.efatura.collector import (
     Direction,
+    Download,
     EInvoiceConnector,
     batches,
     required_setting,
@@ -107,7 +108,7 @@ class UyumsoftConnector(EInvoiceConnector):
             True, f"Connected to {self.label} as '{who['username'] or self.client.username}'{suffix}"
         )
 
-    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[bytes]:
+    def fetch_documents(self, direction: Direction, window: DateWindow) -> Iterator[Download]:
         for batch in batches(self._listed_ids(direction, window), self.document_batch):
             yield from self._download(direction, batch)
 
@@ -130,7 +131,10 @@ class UyumsoftConnector(EInvoiceConnector):
             if not page.has_more(page_index, self.list_page_size):
                 return
 
-    def _download(self, direction: Direction, ids: list[str]) -> Iterator[bytes]:
+    def _download(self, direction: Direction, ids: list[str]) -> Iterator[Download]:
+        """The documents of ``ids``: one bulk call, or one call per invoice without the bulk operation. Each
+        answer goes to the collector as a :class:`Download`, which checks the documents themselves (not only
+        the ``InvoiceId`` labels checked here) are exactly the invoices asked for."""
         if self.bulk_download:
             try:
                 documents = {
@@ -145,11 +149,12 @@ class UyumsoftConnector(EInvoiceConnector):
                         f"{self.provider}: {settings.BULK_DATA_OPERATION[direction]} returned {len(ids) - len(missing)}"
                         f" of {len(ids)} requested documents (missing e.g. {missing[0]})"
                     )
-                for invoice_id in ids:
-                    yield documents[invoice_id.lower()]
+                operation = settings.BULK_DATA_OPERATION[direction]
+                yield Download(f"{self.provider}: {operation}", ids, [documents[i.lower()] for i in ids])
                 return
+        operation = settings.DATA_OPERATION[direction]
         for invoice_id in ids:
-            yield self.client.document(direction, invoice_id)
+            yield Download(f"{self.provider}: {operation}", [invoice_id], [self.client.document(direction, invoice_id)])
 
 
 def build_uyumsoft(config: ConnectorConfig) -> UyumsoftConnector:

@@ -23,6 +23,7 @@ from integration_hub.connectors.base import (
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.qnb_esolutions import QnbConnector, build_qnb_esolutions, settings
+from integration_hub.simulators.efatura.documents import b64, generate_mailbox, zip_documents
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.qnb import QnbAccount, QnbSimulator
 from integration_hub.simulators.qnb.mailbox import PENDING, approval
@@ -237,6 +238,51 @@ def test_broken_download_answers_are_one_line_provider_errors() -> None:
             with pytest.raises(ProviderError) as caught:
                 list(QnbConnector(config, retry=FAST).fetch_documents("in", window))
             assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+class ListsTwoDownloadsZip:
+    """A QNB endpoint listing two incoming invoices (the second in upper case, as some services echo
+    ETTNs) and answering their download with the zip ``entries`` picks from them; outgoing is empty."""
+
+    def __init__(self) -> None:
+        mailbox = generate_mailbox(8, "1234567890", "Acme A.Ş.", date(2025, 2, 1), 1, (2, 2))
+        self.invoices = [i for i in mailbox if i.direction == "in"]
+        assert len(self.invoices) == 2 and {i.issue_date for i in self.invoices} == {date(2025, 2, 1)}
+        self.entries: list[int] = [0, 1]
+        self.app = Starlette(routes=[Route(settings.SERVICE_PATH, self.endpoint, methods=["POST"])])
+
+    async def endpoint(self, request: Request) -> Response:
+        soap = await read_soap_request(request)
+        response = etree.Element(etree.QName(settings.NAMESPACE, soap.operation + "Response"))
+        if soap.operation == "gelenBelgeleriListeleExt":
+            for sequence, invoice in enumerate(self.invoices, start=1):
+                row = etree.SubElement(response, "return")
+                etree.SubElement(row, "belgeSiraNo").text = str(sequence)
+                etree.SubElement(row, "ettn").text = invoice.ettn if sequence == 1 else invoice.ettn.upper()
+        elif soap.operation == "gelenBelgeleriIndir":
+            documents = [(f"{n}.xml", self.invoices[index].xml) for n, index in enumerate(self.entries)]
+            etree.SubElement(response, "return").text = b64(zip_documents(documents))
+        return soap_response(response)
+
+
+def test_a_zip_holding_one_listed_invoice_twice_fails_instead_of_losing_the_other() -> None:
+    fake = ListsTwoDownloadsZip()
+    window = DateWindow.single_day(date(2025, 2, 1))
+    first, second = fake.invoices
+    with running(fake.app) as base:
+        config = ConnectorConfig(
+            settings={"username": "u", "vkn": "1234567890", "requests_per_minute": 600000, "base_url": base},
+            secrets={"password": "p"},
+        )
+        records = list(QnbConnector(config, retry=FAST).collect("invoices", window))
+        assert summarize(records, window) == expected(fake.invoices)  # the fake is a sound QNB when honest
+        fake.entries = [0, 0]
+        with pytest.raises(ProviderError) as caught:
+            list(QnbConnector(config, retry=FAST).collect("invoices", window))
+        assert str(caught.value) == (
+            f"qnb_esolutions: gelenBelgeleriIndir zip for 2 ETTN(s) held 2 invoice(s), missing e.g. "
+            f"{second.ettn.upper()}, repeated e.g. {first.ettn}"
+        )
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

@@ -20,9 +20,9 @@ from integration_hub.simulators.efatura.documents import generate_mailbox
 from integration_hub.simulators.server import running
 
 WINDOW = DateWindow(date(2025, 1, 1), date(2025, 1, 4))
-INVOICE = next(
+INVOICE, SECOND = [
     i for i in generate_mailbox(5, "1234567803", "Acme A.Ş.", date(2025, 1, 1), 3, (2, 3)) if i.direction == "in"
-)
+][:2]
 ENVELOPE = (
     '<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
     "<s:Body>{body}</s:Body></s:Envelope>"
@@ -115,6 +115,35 @@ def test_a_bulk_answer_missing_a_requested_document_fails_loudly() -> None:
             list(connector.collect("invoices", WINDOW))
 
     _collect({"GetInboxInvoiceList": listing, "GetInboxInvoicesData": silent}, check)
+
+
+def test_a_bulk_answer_labelling_one_document_with_two_ids_fails_instead_of_losing_one() -> None:
+    """Both requested InvoiceIds answered, but both carry the first invoice's UBL: the labels match the
+    request, the documents do not, and de-duplicating by ETTN would silently drop the second invoice."""
+    listing = _result(
+        "GetInboxInvoiceList",
+        f'<Value PageIndex="0" PageSize="100" TotalCount="2" TotalPages="1"><Items>'
+        f'<InboxInvoiceListItem InvoiceId="{INVOICE.ettn}"/><InboxInvoiceListItem InvoiceId="{SECOND.ettn}"/>'
+        "</Items></Value>",
+    )
+    data = base64.b64encode(INVOICE.xml).decode()
+    doubled = _result(
+        "GetInboxInvoicesData",
+        f'<Value PageIndex="0" PageSize="2" TotalCount="2" TotalPages="1"><Items>'
+        f'<InvoiceData InvoiceId="{INVOICE.ettn}"><Data>{data}</Data></InvoiceData>'
+        f'<InvoiceData InvoiceId="{SECOND.ettn}"><Data>{data}</Data></InvoiceData></Items></Value>',
+    )
+
+    def check(connector: UyumsoftConnector, canned: Canned) -> None:
+        with pytest.raises(ProviderError) as caught:
+            list(connector.collect("invoices", WINDOW))
+        assert str(caught.value) == (
+            f"uyumsoft: GetInboxInvoicesData for 2 ETTN(s) held 2 invoice(s), missing e.g. {SECOND.ettn}, "
+            f"repeated e.g. {INVOICE.ettn}"
+        )
+        assert canned.calls == ["GetInboxInvoiceList", "GetInboxInvoicesData"]
+
+    _collect({"GetInboxInvoiceList": listing, "GetInboxInvoicesData": doubled}, check)
 
 
 def test_bad_base64_is_a_provider_error() -> None:
