@@ -23,8 +23,7 @@ from integration_hub.cli.context import (
     service,
 )
 from integration_hub.connectors.base import ConnectorError
-from integration_hub.connectors.karbon.client import KarbonClient
-from integration_hub.connectors.karbon.settings import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE
+from integration_hub.connectors.karbon import KarbonConnector
 from integration_hub.connectors.karbon.webhooks import WEBHOOK_TYPES, SubscriptionChange, WebhookSubscriptions
 from integration_hub.service import ConnectionService, ValidationError
 from integration_hub.store.activity import Action, Status
@@ -37,17 +36,16 @@ karbon_app = typer.Typer(help="Karbon webhook subscriptions.", no_args_is_help=T
 
 
 def _subscriptions(svc: ConnectionService, company: str) -> tuple[WebhookSubscriptions, str | None]:
+    """The account's subscriptions, reached with the connection's own (decrypted) credentials."""
     record = svc.get(company, INTEGRATION)
     if record.state != "connected":
         raise ValidationError(f"{company}/{INTEGRATION} is {record.state}; connect or resume it first")
     config = svc.connector_config(record)
-    client = KarbonClient(
-        str(config.setting("application_id", "")),
-        config.secret("access_key"),
-        base_url=str(config.setting("base_url", DEFAULT_BASE_URL)),
-        requests_per_minute=float(config.setting("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE)),
-    )
-    return WebhookSubscriptions(client), config.secrets.get("webhook_signing_key")
+    try:
+        connector = KarbonConnector(config)
+    except ConnectorError as exc:
+        raise fail(str(exc), 2) from None
+    return WebhookSubscriptions(connector.client), config.secrets.get("webhook_signing_key")
 
 
 def _types(types: list[str] | None) -> list[str]:
@@ -58,21 +56,33 @@ def _types(types: list[str] | None) -> list[str]:
     return chosen
 
 
-def _apply(
-    company: str, by: str, verb: str, action: Callable[[WebhookSubscriptions, str | None], list[SubscriptionChange]]
-) -> list[SubscriptionChange]:
+Step = Callable[[WebhookSubscriptions, str | None], SubscriptionChange]
+
+
+def _apply(company: str, by: str, verb: str, steps: list[Step]) -> list[SubscriptionChange]:
+    """Run the steps in order; whatever happened before a failure is logged along with it."""
     svc = service()
     subscriptions, signing_key = _subscriptions(svc, company)
+    changes: list[SubscriptionChange] = []
     try:
-        changes = action(subscriptions, signing_key)
+        for step in steps:
+            changes.append(step(subscriptions, signing_key))
     except ConnectorError as exc:
-        svc.record_activity(company, INTEGRATION, Action.WEBHOOK_SUBSCRIPTION, Status.ERROR, f"{verb}: {exc}", by=by)
+        done = f"{_summary(changes)}; then " if changes else ""
+        svc.record_activity(
+            company, INTEGRATION, Action.WEBHOOK_SUBSCRIPTION, Status.ERROR, f"{verb}: {done}failed: {exc}", by=by
+        )
         raise fail(str(exc), 1) from None
     finally:
         subscriptions.client.close()
-    summary = ", ".join(f"{c.webhook_type} {c.outcome}" for c in changes)
-    svc.record_activity(company, INTEGRATION, Action.WEBHOOK_SUBSCRIPTION, Status.SUCCESS, f"{verb}: {summary}", by=by)
+    svc.record_activity(
+        company, INTEGRATION, Action.WEBHOOK_SUBSCRIPTION, Status.SUCCESS, f"{verb}: {_summary(changes)}", by=by
+    )
     return changes
+
+
+def _summary(changes: list[SubscriptionChange]) -> str:
+    return ", ".join(f"{c.webhook_type} {c.outcome}" for c in changes)
 
 
 def _show(changes: list[SubscriptionChange], json_output: bool, signed: bool | None = None) -> None:
@@ -102,16 +112,19 @@ def subscribe(
 ) -> None:
     """Point the account's webhook subscriptions at the hub's receiver for this company."""
     if not receiver_url.startswith(("https://", "http://")):
-        raise ValidationError("--receiver-url must start with https://")
+        raise ValidationError("--receiver-url must be an https:// URL (Karbon refuses plain http targets)")
     target = f"{receiver_url.rstrip('/')}/webhooks/karbon/{company}"
     chosen = _types(types)
     signed: list[bool] = []
 
-    def act(subs: WebhookSubscriptions, key: str | None) -> list[SubscriptionChange]:
-        signed.append(bool(key))
-        return [subs.ensure(t, target, key, replace=replace) for t in chosen]
+    def step(webhook_type: str) -> Step:
+        def run(subs: WebhookSubscriptions, key: str | None) -> SubscriptionChange:
+            signed.append(bool(key))
+            return subs.ensure(webhook_type, target, key, replace=replace)
 
-    changes = _apply(company, performer(by), f"subscribe {target}", act)
+        return run
+
+    changes = _apply(company, performer(by), f"subscribe {target}", [step(t) for t in chosen])
     _show(changes, json_output, signed[0])
 
 
@@ -140,5 +153,5 @@ def unsubscribe(
 ) -> None:
     """Delete the account's webhook subscriptions (all types unless --type is given)."""
     chosen = _types(types)
-    changes = _apply(company, performer(by), "unsubscribe", lambda subs, _key: [subs.remove(t) for t in chosen])
+    changes = _apply(company, performer(by), "unsubscribe", [lambda subs, _key, t=t: subs.remove(t) for t in chosen])
     _show(changes, json_output)

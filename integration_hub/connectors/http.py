@@ -162,8 +162,13 @@ class HttpTransport:
     sleep: Sleep = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one logical request; returns a response the caller may use (2xx-4xx but auth)."""
+    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+        """Send one logical request; returns a response the caller may use (2xx-4xx but auth).
+
+        ``idempotent=False`` (a create) is sent once: after a timeout or 5xx the server may have acted, so
+        resending could act twice; the caller re-reads instead. 429s are still waited out (nothing happened).
+        """
+        max_attempts = self.retry.max_attempts if idempotent else 1
         errors = 0
         rate_limit_waits = 0
         while True:
@@ -174,7 +179,7 @@ class HttpTransport:
                 response = self.client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 errors += 1
-                if errors >= self.retry.max_attempts:
+                if errors >= max_attempts:
                     raise TransientError(
                         f"{self.provider}: {method} {_path(url)} failed after {errors} attempts: {type(exc).__name__}"
                     ) from None
@@ -208,7 +213,7 @@ class HttpTransport:
 
             if self.is_retryable(response):
                 errors += 1
-                if errors >= self.retry.max_attempts:
+                if errors >= max_attempts:
                     raise TransientError(
                         f"{self.provider}: {method} {_path(url)} answered HTTP {response.status_code} "
                         f"{errors} times; giving up"

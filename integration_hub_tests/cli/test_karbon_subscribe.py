@@ -118,3 +118,23 @@ def test_a_paused_connection_cannot_subscribe(world, store):
     assert cli("pause", "karbon", "-c", "acme").exit_code == 0
     result = cli("karbon", "subscribe", "-c", "acme", "--receiver-url", receiver_url)
     assert result.exit_code == 2 and "acme/karbon is paused" in result.output
+
+
+def test_a_create_that_fails_is_not_resent_and_earlier_steps_are_logged(world, store):
+    sim, _firm, receiver_url, cli = world
+    subscribe = ("karbon", "subscribe", "-c", "acme", "--receiver-url", receiver_url)
+    assert cli(*subscribe, "-t", "Contact").exit_code == 0
+    sim.fail_when("POST", "/v3/WebhookSubscriptions", status=503)
+    sim.log.clear()
+    result = cli(*subscribe, "-t", "Contact", "-t", "Work")
+    assert result.exit_code == 1
+    assert "did not confirm the Work subscription" in result.output
+    assert [r.status for r in sim.log if r.method == "POST"] == [503]  # a create is never resent blindly
+    sim.fail_when("POST", "/v3/WebhookSubscriptions", status=503)
+    replaced = cli(*subscribe, "-t", "Contact", "--replace")
+    assert replaced.exit_code == 1 and "the previous subscription to" in replaced.output
+    with store.engine.connect() as conn:
+        logged = [e for e in activity.query(conn, newest_first=False) if e.action == "Webhook Subscription"]
+    assert [e.status for e in logged] == ["Success", "Error", "Error"]
+    assert ": Contact unchanged; then failed: Karbon did not confirm the Work subscription" in logged[1].details
+    assert logged[2].details.endswith("was deleted")

@@ -102,8 +102,10 @@ class KarbonClient:
         return self._json(response, path)
 
     def send(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
-        """A write (POST/DELETE) through the same limiter and retries; the caller reads the status."""
-        return self.http.request(method, path, json=dict(body) if body is not None else None)
+        """A write through the same limiter; a POST is never resent (the caller re-reads after a failure)."""
+        return self.http.request(
+            method, path, idempotent=method != "POST", json=dict(body) if body is not None else None
+        )
 
     def _json(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:

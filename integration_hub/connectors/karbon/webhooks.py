@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration_hub.connectors.base import ProviderError
+from integration_hub.connectors.base import ProviderError, TransientError
 from integration_hub.connectors.karbon.client import KarbonClient, error_message
 
 # The types POST accepts; CustomField is listed by GET/DELETE only.
@@ -45,13 +45,21 @@ class WebhookSubscriptions:
             return SubscriptionChange(webhook_type, target_url, "unchanged")
         if current is not None:
             self._delete(webhook_type)
+        outcome = "created" if current is None else "replaced"
+        lost = "" if current is None else f"; the previous subscription to {current} was deleted"
         body = {"TargetUrl": target_url, "WebhookType": webhook_type}
         if signing_key:
             body["SigningKey"] = signing_key
-        response = self.client.send("POST", "/v3/WebhookSubscriptions", body)
+        try:
+            response = self.client.send("POST", "/v3/WebhookSubscriptions", body)
+        except TransientError as exc:
+            # The create may have landed before the failure: look before reporting it lost.
+            if self.target_of(webhook_type) == target_url:
+                return SubscriptionChange(webhook_type, target_url, outcome)
+            raise ProviderError(f"Karbon did not confirm the {webhook_type} subscription ({exc}){lost}") from None
         if response.status_code != 201:
-            raise ProviderError(f"Karbon refused the {webhook_type} subscription: {error_message(response)}")
-        return SubscriptionChange(webhook_type, target_url, "created" if current is None else "replaced")
+            raise ProviderError(f"Karbon refused the {webhook_type} subscription: {error_message(response)}{lost}")
+        return SubscriptionChange(webhook_type, target_url, outcome)
 
     def remove(self, webhook_type: str) -> SubscriptionChange:
         current = self.target_of(webhook_type)

@@ -105,6 +105,7 @@ class KarbonSimulator:
             self._credentials[(application_id, access_key)] = self.firms[0]
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._failures: deque[int] = deque()
+        self._targeted: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._rng = random.Random(self.config.seed)
         self.subscriptions: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -114,6 +115,11 @@ class KarbonSimulator:
         """Answer the next ``count`` authenticated requests with ``status`` (a transient failure)."""
         with self._lock:
             self._failures.extend([status] * count)
+
+    def fail_when(self, method: str, path: str, status: int = 503, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``method`` on ``path`` with ``status``."""
+        with self._lock:
+            self._targeted.extend([(method.upper(), path, status)] * count)
 
     def firm(self, slug: str) -> Firm:
         return next(f for f in self.firms if f.slug == slug)
@@ -147,8 +153,12 @@ class KarbonSimulator:
             window.append(now)
             return None
 
-    def injected_failure(self) -> int | None:
+    def injected_failure(self, method: str, path: str) -> int | None:
         with self._lock:
+            for index, (rule_method, rule_path, status) in enumerate(self._targeted):
+                if rule_method == method and rule_path == path:
+                    del self._targeted[index]
+                    return status
             if self._failures:
                 return self._failures.popleft()
             if self.config.fail_rate and self._rng.random() < self.config.fail_rate:
@@ -459,7 +469,7 @@ def create_app(sim: KarbonSimulator | None = None) -> Starlette:
                 status_code=429,
                 headers={"Retry-After": str(wait)},
             )
-        elif (status := sim.injected_failure()) is not None:
+        elif (status := sim.injected_failure(request.method, request.url.path)) is not None:
             response = _error(status, "5001", "Unexpected Internal Error. Please contact Karbon HQ Technical support.")
         else:
             if sim.config.slow:
