@@ -48,18 +48,20 @@ def data_contract(parent: etree._Element, members: Mapping[str, Value]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One ``SearchInvoice`` answer: the documents of this page and the service's paging numbers."""
+    """One ``SearchInvoice`` answer: the documents of this page and the service's paging numbers, each
+    ``None`` when the answer did not carry it (never guessed from the page: a guess would make a
+    truncated listing look complete to the count check)."""
 
     documents: list[tuple[str, bytes]]  # (ETTN, UBL bytes)
-    total_records: int
-    total_pages: int
-    current_page: int
+    total_records: int | None
+    total_pages: int | None
+    current_page: int | None
 
 
-def _int(parent: etree._Element | None, name: str, default: int) -> int:
+def _int(parent: etree._Element | None, name: str) -> int | None:
     raw = child_text(parent, name)
     try:
-        return int(raw) if raw else default
+        return int(raw) if raw else None
     except ValueError:
         raise ProviderError(f"{PROVIDER}: PagingResponse.{name} is not a number: {raw[:20]!r}") from None
 
@@ -80,6 +82,7 @@ class IsnetClient(ProviderClient):
         super().__init__(soap)
         self.vkn = vkn
         self.records_per_page = records_per_page
+        self._totals_known = True  # until an answer comes without TotalRecords
 
     def __repr__(self) -> str:
         return f"IsnetClient(endpoint={self.endpoint!r}, vkn={self.vkn!r})"
@@ -145,20 +148,52 @@ class IsnetClient(ProviderClient):
         paging = child(result, "PagingResponse")
         return SearchPage(
             documents=documents,
-            total_records=_int(paging, "TotalRecords", len(documents)),
-            total_pages=_int(paging, "TotalPages", 1),
-            current_page=_int(paging, "CurrentPage", page),
+            total_records=_int(paging, "TotalRecords"),
+            total_pages=_int(paging, "TotalPages"),
+            current_page=_int(paging, "CurrentPage"),
         )
 
     def documents(self, direction: str, first: date, last: date) -> Iterator[tuple[str, bytes]]:
         """Every invoice of ``direction`` issued ``first``..``last``: pages 1.. until ``TotalPages``.
-        Adds the service's ``TotalRecords`` to ``stats.reported_counts['invoice']``."""
+
+        Paging is followed strictly, because each way of getting it wrong loses invoices silently: a full
+        page without ``PagingResponse`` (more may follow, we cannot tell), an empty page before
+        ``TotalPages``, a ``CurrentPage`` other than the one asked for, or a page of invoices already seen
+        (a service ignoring ``PageNumber``) are :class:`ProviderError`. A page shorter than asked without
+        ``PagingResponse`` is the last one. The service's ``TotalRecords`` goes to
+        ``stats.reported_counts['invoice']``; an answer without it removes that count for good (a total of
+        only some directions or windows would mislead the asset's count check).
+        """
+        what = f"{PROVIDER}: {settings.SEARCH_INVOICE} {settings.DIRECTIONS[direction]}"
+        seen: set[str] = set()
         page = 1
         while True:
             result = self.search(direction, first, last, page)
             if page == 1:
-                self.stats.add_reported("invoice", result.total_records)
-            yield from result.documents
-            if not result.documents or page >= result.total_pages:
+                self._report(result.total_records)
+            if result.current_page is not None and result.current_page != page:
+                raise ProviderError(f"{what}: asked for page {page}, got page {result.current_page}")
+            fresh = [(ettn, data) for ettn, data in result.documents if ettn.strip().lower() not in seen]
+            if page > 1 and result.documents and not fresh:
+                raise ProviderError(f"{what}: page {page} repeats invoices of earlier pages (PageNumber ignored?)")
+            seen.update(ettn.strip().lower() for ettn, _ in fresh)
+            yield from fresh
+            if result.total_pages is None:
+                if len(result.documents) >= self.records_per_page:
+                    raise ProviderError(
+                        f"{what}: page {page} is full ({len(result.documents)} invoices) but the answer has no "
+                        "PagingResponse; cannot tell whether more pages follow"
+                    )
                 return
+            if page >= result.total_pages:
+                return
+            if not result.documents:
+                raise ProviderError(f"{what}: page {page} of {result.total_pages} is empty; later pages would be lost")
             page += 1
+
+    def _report(self, total: int | None) -> None:
+        if total is None:
+            self._totals_known = False
+            self.stats.reported_counts.pop("invoice", None)
+        elif self._totals_known:
+            self.stats.add_reported("invoice", total)

@@ -22,6 +22,7 @@ from integration_hub.connectors.base import (
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.isnet import IsnetConnector, build_isnet, settings
 from integration_hub.connectors.isnet.client import data_contract
+from integration_hub.simulators.efatura.documents import b64, generate_mailbox
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
 from integration_hub.simulators.server import running
@@ -220,6 +221,84 @@ def test_inline_xml_is_accepted_and_broken_answers_are_one_line_provider_errors(
             with pytest.raises(ProviderError) as caught:
                 list(_connector(base).fetch_documents("in", window))
             assert message in str(caught.value) and type(caught.value) is ProviderError
+
+
+EMPTY_PAGE: tuple[list[int], dict[str, int]] = ([], {"CurrentPage": 1, "TotalPages": 1, "TotalRecords": 0})
+
+
+class PagedAnswers:
+    """An İşNet endpoint answering incoming page N with ``pages[N]``: ``(invoice indexes, PagingResponse
+    or None)``; outgoing is one empty page. Invoices are real UBL documents, base64 inline."""
+
+    def __init__(self, pages: dict[int, tuple[list[int], dict[str, int] | None]]) -> None:
+        mailbox = generate_mailbox(4, TEST_VKN, "Acme A.Ş.", date(2025, 2, 1), 1, (5, 5))
+        self.invoices = [i for i in mailbox if i.direction == "in"]
+        self.pages = pages
+        self.asked: list[int] = []
+        self.records: list = []
+        self.app = Starlette(routes=[Route(SERVICE_PATH, self.endpoint, methods=["POST"])])
+
+    async def endpoint(self, request: Request) -> Response:
+        soap = await read_soap_request(request)
+        model = settings.MODEL_NAMESPACE
+        number = int(soap.operation_element.findtext(f".//{{{model}}}PageNumber"))
+        incoming = soap.operation_element.findtext(f".//{{{model}}}InvoiceDirection") == "Incoming"
+        indexes, paging = self.pages[number] if incoming else EMPTY_PAGE
+        if incoming:
+            self.asked.append(number)
+        response = etree.Element(etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResponse"))
+        result = etree.SubElement(response, etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResult"))
+        invoices = etree.SubElement(result, etree.QName(model, "Invoices"))
+        for index in indexes:
+            invoice = etree.SubElement(invoices, etree.QName(model, "Invoice"))
+            etree.SubElement(invoice, etree.QName(model, "ETTN")).text = self.invoices[index].ettn
+            etree.SubElement(invoice, etree.QName(model, "InvoiceXml")).text = b64(self.invoices[index].xml)
+        if paging is not None:
+            data_contract(etree.SubElement(result, etree.QName(model, "PagingResponse")), paging)
+        etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
+        return soap_response(response)
+
+
+def _collect_paged(pages: dict[int, tuple[list[int], dict[str, int] | None]]) -> tuple[PagedAnswers, IsnetConnector]:
+    fake = PagedAnswers(pages)
+    with running(fake.app) as base:
+        connector = _connector(base, records_per_page=2)
+        fake.records = list(connector.collect("invoices", DateWindow.single_day(date(2025, 2, 1))))
+    return fake, connector
+
+
+@pytest.mark.parametrize(
+    ("pages", "message"),
+    [
+        ({1: ([0, 1], None)}, "page 1 is full (2 invoices) but the answer has no PagingResponse"),
+        (
+            {n: ([0, 1] if n == 1 else [], {"CurrentPage": n, "TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)},
+            "page 2 of 3 is empty; later pages would be lost",
+        ),
+        (
+            {n: ([0, 1], {"CurrentPage": 1, "TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)},
+            "asked for page 2, got page 1",
+        ),
+        ({n: ([0, 1], {"TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)}, "page 2 repeats invoices"),
+    ],
+)
+def test_paging_that_would_silently_truncate_the_listing_is_a_provider_error(pages, message) -> None:
+    with pytest.raises(ProviderError) as caught:
+        _collect_paged(pages)
+    assert str(caught.value).startswith("isnet: SearchInvoice Incoming: ") and message in str(caught.value)
+
+
+def test_strict_paging_still_collects_sound_answers_and_never_guesses_a_total() -> None:
+    paged = {
+        n: ([2 * n - 2, 2 * n - 1][: 5 - 2 * (n - 1)], {"CurrentPage": n, "TotalPages": 3, "TotalRecords": 5})
+        for n in (1, 2, 3)
+    }
+    fake, connector = _collect_paged(paged)
+    assert fake.asked == [1, 2, 3] and summarize(fake.records) == expected(fake.invoices)
+    assert connector.stats.reported_counts == {"invoice": 5}
+    short, connector = _collect_paged({1: ([0], None)})  # shorter than asked, no PagingResponse: the last page
+    assert short.asked == [1] and summarize(short.records) == expected(short.invoices[:1])
+    assert connector.stats.reported_counts == {}  # no TotalRecords: no total, not the page length
 
 
 def test_service_url_rules() -> None:
