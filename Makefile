@@ -3,9 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo ui clean
+.PHONY: install test lint demo ui bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +18,23 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check integration_hub integration_hub_tests
+	$(BIN)/ruff check integration_hub integration_hub_tests bench
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m integration_hub.demo
+
+# Benchmarks (not part of `make test`): the bench extra (dlt, DuckDB, matplotlib, psutil), then every benchmark;
+# writes bench/results.md and bench/plots/*.png, exits non-zero naming any missed target. BENCH_ARGS=--quick for a
+# fast check of the harness.
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ui: $(STAMP)
 	HUB_HOME=$${HUB_HOME:-$(CURDIR)/.hub} DAGSTER_HOME=$${DAGSTER_HOME:-$${HUB_HOME:-$(CURDIR)/.hub}/dagster} \
