@@ -51,7 +51,7 @@ from integration_hub.connectors.efatura.collector import (
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import settings
-from integration_hub.connectors.uyumsoft.client import OperationNotSupported, UyumsoftClient
+from integration_hub.connectors.uyumsoft.client import OperationNotSupported, Page, UyumsoftClient, follow_pages
 
 __all__ = ["OperationNotSupported", "UyumsoftClient", "UyumsoftConnector", "build_uyumsoft"]
 
@@ -113,23 +113,19 @@ class UyumsoftConnector(EInvoiceConnector):
             yield from self._download(direction, batch)
 
     def _listed_ids(self, direction: Direction, window: DateWindow) -> Iterator[str]:
-        """The ETTNs the listing reports for the window, each once, page by page."""
-        seen: set[str] = set()
-        page_index = 0
-        while True:
+        """The ETTNs the listing reports for the window, each once, page by page (see
+        :func:`~.client.follow_pages` for when paging stops)."""
+        what = f"{self.provider} {settings.LIST_OPERATION[direction]}"
+
+        def fetch(page_index: int) -> Page:
             page = self.client.list_page(direction, window.start, window.last, page_index, self.list_page_size)
             self.stats.pages += 1
             if page_index == 0:
-                self.stats.add_reported("invoice", page.total_count)
-            for item in page.items:
-                listed = self.client.listed(item, f"{self.provider} {settings.LIST_OPERATION[direction]}")
-                key = listed.invoice_id.lower()
-                if key not in seen:
-                    seen.add(key)
-                    yield listed.invoice_id
-            page_index += 1
-            if not page.has_more(page_index, self.list_page_size):
-                return
+                self.stats.add_reported("invoice", page.total_count or 0)
+            return page
+
+        for item in follow_pages(fetch, self.list_page_size, what):
+            yield self.client.listed(item, what).invoice_id
 
     def _download(self, direction: Direction, ids: list[str]) -> Iterator[Download]:
         """The documents of ``ids``: one bulk call, or one call per invoice without the bulk operation. Each

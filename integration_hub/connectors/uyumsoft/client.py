@@ -27,7 +27,7 @@ No state-changing operation is ever built here: the inbox bulk query always carr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,22 +62,60 @@ class ListedInvoice:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a paged answer. ``total_pages`` is ``None`` when the service did not say."""
+    """One page of a paged answer. ``total_count``/``total_pages`` are ``None`` when the service did not
+    say (an answer without ``Value`` is a definite empty page: count 0)."""
 
     items: list[etree._Element]
     page_index: int
     page_size: int
-    total_count: int
+    total_count: int | None
     total_pages: int | None
 
-    def has_more(self, next_index: int, requested_size: int) -> bool:
-        """Whether page ``next_index`` may hold rows: trust ``TotalPages``; without it, a full page means
-        "maybe more". An empty page always ends the listing (no endless loop on a confused server)."""
-        if not self.items:
-            return False
-        if self.total_pages is not None:
-            return next_index < self.total_pages
-        return len(self.items) >= requested_size
+
+def follow_pages(
+    fetch: Callable[[int], Page], page_size: int, what: str, *, limit: int | None = None
+) -> Iterator[etree._Element]:
+    """The items of pages ``fetch(0)``, ``fetch(1)``, …, each ``InvoiceId`` once (case-insensitively).
+
+    When to stop: an empty page always ends; else trust ``TotalPages`` when the service sends it; else,
+    with ``TotalCount`` (of the first page), stop once that many invoices came — which caps the pages at
+    ``TotalCount`` / page size and still works when the service clamps the page size; with neither, a page
+    shorter than ``page_size`` is the last. ``limit`` ends it once that many came (a download cannot hold
+    more invoices than were asked for). A page that would be followed by another but adds no new
+    ``InvoiceId`` means the service ignores ``PageIndex``: a :class:`ProviderError` instead of asking for
+    the same page forever.
+    """
+    seen: set[str] = set()
+    total: int | None = None
+    index = 0
+    while True:
+        page = fetch(index)
+        if index == 0:
+            total = page.total_count
+        fresh = 0
+        for item in page.items:
+            key = _field(item, "InvoiceId").lower()
+            if key and key in seen:
+                continue
+            seen.add(key)
+            fresh += 1
+            yield item  # an item without InvoiceId is yielded for the caller to reject
+        index += 1
+        if not page.items or (limit is not None and len(seen) >= limit):
+            return
+        if page.total_pages is not None:
+            more = index < page.total_pages
+        elif total is not None:
+            more = len(seen) < total
+        else:
+            more = len(page.items) >= page_size
+        if not more:
+            return
+        if not fresh:
+            raise ProviderError(
+                f"{what}: page {index - 1} holds only invoices of earlier pages; the service seems to ignore "
+                "PageIndex, stopping instead of asking again"
+            )
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
@@ -145,8 +183,8 @@ class UyumsoftClient(ProviderClient):
         """``(ETTN, UBL XML)`` for the given ETTNs with ``Get{Inbox,Outbox}InvoicesData``, one call per
         page of the answer (normally one call: ``PageSize`` is the batch size)."""
         name = settings.BULK_DATA_OPERATION[direction]
-        page_index = 0
-        while True:
+
+        def fetch(page_index: int) -> Page:
             operation = self._operation(name)
             attrs = {"PageIndex": str(page_index), "PageSize": str(len(ids))}
             if direction == "in":
@@ -155,11 +193,10 @@ class UyumsoftClient(ProviderClient):
             self._string_array(query, "InvoiceIds", ids)
             page = self._page(name, self._call(name, operation))
             self.stats.pages += 1
-            for item in page.items:
-                yield self._invoice_data(item, name)
-            page_index += 1
-            if not page.has_more(page_index, len(ids)):
-                return
+            return page
+
+        for item in follow_pages(fetch, len(ids), f"{self.provider} {name}", limit=len(ids)):
+            yield self._invoice_data(item, name)
 
     def document(self, direction: str, invoice_id: str) -> bytes:
         """The UBL XML of one invoice with ``Get{Inbox,Outbox}InvoiceData(invoiceId)``."""
@@ -229,7 +266,7 @@ class UyumsoftClient(ProviderClient):
             items=items,
             page_index=_int(value.get("PageIndex"), what) or 0,
             page_size=_int(value.get("PageSize"), what) or 0,
-            total_count=_int(value.get("TotalCount"), what) or 0,
+            total_count=_int(value.get("TotalCount"), what),
             total_pages=_int(value.get("TotalPages"), what),
         )
 

@@ -8,6 +8,11 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from integration_hub.connectors.base import (
     AuthenticationError,
@@ -20,6 +25,8 @@ from integration_hub.connectors.base import (
 from integration_hub.connectors.edm import EdmConnector, build_edm, settings
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.simulators.edm import EdmAccount, EdmSimulator, create_app
+from integration_hub.simulators.efatura.documents import b64, generate_mailbox
+from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.server import running
 from integration_hub_tests.support.efatura_expectations import mailbox_expected, summarize
 
@@ -285,3 +292,30 @@ def test_settings_addresses_and_secrets() -> None:
         EdmConnector(ConnectorConfig(settings={"username": "u", "base_url": "http://x"}))
     with pytest.raises(ConfigurationError, match="environment"):
         EdmConnector.service_url(ConnectorConfig(settings={"environment": "staging"}))
+
+
+def test_a_service_ignoring_cr_start_date_is_an_error_not_an_endless_loop() -> None:
+    """Every GetInvoice answers the same full page (LIMIT 2): the keyset cannot advance past it."""
+    invoices = [i for i in generate_mailbox(3, ACME.vkn, ACME.name, date(2025, 2, 1), 1, (2, 2)) if i.direction == "in"]
+    calls: list[str] = []
+
+    async def endpoint(request: Request) -> Response:
+        soap = await read_soap_request(request)
+        operation = soap.operation.removesuffix("Request")
+        calls.append(operation)
+        response = etree.Element(etree.QName(settings.NAMESPACE, f"{operation}Response"))
+        if operation == "Login":
+            etree.SubElement(response, etree.QName(settings.NAMESPACE, "SESSION_ID")).text = str(uuid.uuid4())
+        elif operation == "GetInvoice" and len(calls) < 20:
+            for invoice in invoices:
+                element = etree.SubElement(response, etree.QName(settings.NAMESPACE, "INVOICE"), UUID=invoice.ettn)
+                header = etree.SubElement(element, etree.QName(settings.NAMESPACE, "HEADER"))
+                etree.SubElement(header, etree.QName(settings.NAMESPACE, "CDATE")).text = invoice.created_at.isoformat()
+                etree.SubElement(element, etree.QName(settings.NAMESPACE, "CONTENT")).text = b64(invoice.xml)
+        return soap_response(response)
+
+    app = Starlette(routes=[Route(settings.SERVICE_PATH, endpoint, methods=["POST"])])
+    with running(app) as base, pytest.raises(ProviderError, match=r"^edm: GetInvoice ignored CR_START_DATE "):
+        _collect(base, DateWindow.single_day(date(2025, 2, 1)), limit=2)
+    # page, the same page again, that second's headers, the page once more: then the error
+    assert calls == ["Login", "GetInvoice", "GetInvoice", "GetInvoice", "GetInvoice", "Logout"]

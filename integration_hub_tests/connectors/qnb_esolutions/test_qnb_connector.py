@@ -285,6 +285,32 @@ def test_a_zip_holding_one_listed_invoice_twice_fails_instead_of_losing_the_othe
         )
 
 
+def test_an_incoming_listing_that_ignores_the_cursor_is_an_error_not_an_endless_loop() -> None:
+    """Every gelenBelgeleriListeleExt answers the same full page (belgeSiraNo 1..100)."""
+    cursors: list[str] = []
+
+    async def endpoint(request: Request) -> Response:
+        soap = await read_soap_request(request)
+        cursors.append(soap.operation_element.findtext("parametreler/sonAlinanBelgeSiraNumarasi"))
+        response = etree.Element(etree.QName(settings.NAMESPACE, soap.operation + "Response"))
+        for sequence in range(1, settings.INCOMING_PAGE_SIZE + 1) if len(cursors) < 20 else ():
+            row = etree.SubElement(response, "return")
+            etree.SubElement(row, "belgeSiraNo").text = str(sequence)
+            etree.SubElement(row, "ettn").text = f"00000000-0000-0000-0000-{sequence:012d}"
+        return soap_response(response)
+
+    app = Starlette(routes=[Route(settings.SERVICE_PATH, endpoint, methods=["POST"])])
+    with running(app) as base:
+        config = ConnectorConfig(
+            settings={"username": "u", "vkn": "1234567890", "requests_per_minute": 600000, "base_url": base},
+            secrets={"password": "p"},
+        )
+        connector = QnbConnector(config, retry=FAST)
+        with pytest.raises(ProviderError, match="did not advance past belgeSiraNo 100; stopping"):
+            list(connector.client.incoming_documents(date(2025, 2, 1), date(2025, 2, 1)))
+    assert cursors == ["0", "100"]
+
+
 def _zip(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

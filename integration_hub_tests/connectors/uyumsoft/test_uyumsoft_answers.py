@@ -40,6 +40,7 @@ def _fault(code: str, text: str) -> str:
     return f"<s:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring></s:Fault>"
 
 
+MAX_CALLS = 20  # a client looping on the same page meets a fault here instead of hanging the test
 EMPTY_OUTBOX = _result("GetOutboxInvoiceList", '<Value PageIndex="0" PageSize="100" TotalCount="0" TotalPages="0"/>')
 
 
@@ -54,19 +55,23 @@ class Canned:
     async def endpoint(self, request: Request) -> Response:
         operation = request.headers["SOAPAction"].strip('"').rsplit("/", 1)[-1]
         self.calls.append(operation)
-        answer = self.answers[operation]
+        answer = self.answers[operation] if len(self.calls) <= MAX_CALLS else (500, _fault("s:Server", "call budget"))
         status, body = answer if isinstance(answer, tuple) else (200, answer)
         return Response(ENVELOPE.format(body=body), status, media_type="text/xml; charset=utf-8")
 
 
-def _collect(answers: dict[str, str | tuple[int, str]], check: Callable[[UyumsoftConnector, Canned], None]) -> None:
+def _collect(
+    answers: dict[str, str | tuple[int, str]],
+    check: Callable[[UyumsoftConnector, Canned], None],
+    **options: int,
+) -> None:
     canned = Canned(answers)
     with running(canned.app) as base:
         config = ConnectorConfig(
             settings={"username": "acme.ws", "base_url": base, "requests_per_minute": 10**6},
             secrets={"password": "pa55word"},
         )
-        check(UyumsoftConnector(config, retry=RetryPolicy(max_attempts=4, base_delay=0.001)), canned)
+        check(UyumsoftConnector(config, retry=RetryPolicy(max_attempts=4, base_delay=0.001), **options), canned)
 
 
 def test_no_value_is_an_empty_listing() -> None:
@@ -144,6 +149,63 @@ def test_a_bulk_answer_labelling_one_document_with_two_ids_fails_instead_of_losi
         assert canned.calls == ["GetInboxInvoiceList", "GetInboxInvoicesData"]
 
     _collect({"GetInboxInvoiceList": listing, "GetInboxInvoicesData": doubled}, check)
+
+
+def _two_listed(totals: str) -> str:
+    return _result(
+        "GetInboxInvoiceList",
+        f'<Value PageIndex="0" PageSize="2" {totals}><Items><InboxInvoiceListItem InvoiceId="{INVOICE.ettn}"/>'
+        f'<InboxInvoiceListItem InvoiceId="{SECOND.ettn}"/></Items></Value>',
+    )
+
+
+def _both_documents(totals: str) -> str:
+    items = "".join(
+        f'<InvoiceData InvoiceId="{i.ettn}"><Data>{base64.b64encode(i.xml).decode()}</Data></InvoiceData>'
+        for i in (INVOICE, SECOND)
+    )
+    return _result("GetInboxInvoicesData", f'<Value PageIndex="0" PageSize="2" {totals}><Items>{items}</Items></Value>')
+
+
+@pytest.mark.parametrize("totals", ["", 'TotalCount="7"', 'TotalCount="7" TotalPages="4"'])
+def test_a_listing_that_ignores_page_index_fails_instead_of_looping(totals) -> None:
+    """Every page answers the same two rows: a full page with nothing new is an error on the second call."""
+
+    def check(connector: UyumsoftConnector, canned: Canned) -> None:
+        with pytest.raises(ProviderError) as caught:
+            list(connector.collect("invoices", WINDOW))
+        assert str(caught.value) == (
+            "uyumsoft GetInboxInvoiceList: page 1 holds only invoices of earlier pages; the service seems to "
+            "ignore PageIndex, stopping instead of asking again"
+        )
+        assert canned.calls == ["GetInboxInvoiceList"] * 2
+
+    _collect(
+        {"GetInboxInvoiceList": _two_listed(totals), "GetInboxInvoicesData": _both_documents("")},
+        check,
+        list_page_size=2,
+    )
+
+
+def test_total_count_caps_the_listing_and_a_complete_bulk_answer_ends_the_download() -> None:
+    """TotalCount=2 without TotalPages: two rows are the whole listing (no third empty-page call); the bulk
+    answer without totals holds every ETTN asked for, so its next page is never asked for either."""
+
+    def check(connector: UyumsoftConnector, canned: Canned) -> None:
+        records = list(connector.collect("invoices", WINDOW))
+        assert {r.external_key for r in records if r.record_type == "invoice"} == {
+            f"{INVOICE.ettn}:in",
+            f"{SECOND.ettn}:in",
+        }
+        assert canned.calls == ["GetInboxInvoiceList", "GetInboxInvoicesData", "GetOutboxInvoiceList"]
+        assert connector.stats.reported_counts == {"invoice": 2}
+
+    answers = {
+        "GetInboxInvoiceList": _two_listed('TotalCount="2"'),
+        "GetInboxInvoicesData": _both_documents(""),
+        "GetOutboxInvoiceList": EMPTY_OUTBOX,
+    }
+    _collect(answers, check, list_page_size=2)
 
 
 def test_bad_base64_is_a_provider_error() -> None:
