@@ -5,6 +5,12 @@ EDM and QNB authenticate with a username and password; İşNet has no password a
 company by its tax number (VKN), so its definition asks for that instead. Every collecting integration
 has a ``start_date`` (where the first backfill begins) and, for the SOAP services, an ``environment``
 that picks the provider's test or production URL, overridable with ``base_url``.
+
+Every setting a connector reads is declared here, because validation rejects unknown fields: a setting
+missing from its definition could never be set. The e-invoice services also take ``requests_per_minute``
+(the client-side rate limit; its default is the connector's own, repeated here because the catalog does
+not import connectors — a registry test keeps the two equal), Uyumsoft and CRS Soft ``auth_style``, and
+QNB ``download_batch``.
 """
 
 from __future__ import annotations
@@ -87,13 +93,38 @@ def _vkn(label: str, description: str) -> SettingField:
     )
 
 
-def _einvoice(integration_id: str, name: str, description: str, *fields: SettingField) -> IntegrationDefinition:
+def _requests_per_minute(default: int, why: str) -> SettingField:
+    return SettingField(
+        "requests_per_minute",
+        "Requests per minute",
+        FieldType.INTEGER,
+        default=default,
+        minimum=Decimal(1),
+        maximum=Decimal(600),
+        description=f"Client-side rate limit per account ({why}).",
+    )
+
+
+def _auth_style(who: str) -> SettingField:
+    return SettingField(
+        "auth_style",
+        "Authentication style",
+        FieldType.CHOICE,
+        default="ws_security",
+        choices=("ws_security", "user_info"),
+        description=f"WS-Security header (default) or the userInfo body element some {who} need.",
+    )
+
+
+def _einvoice(
+    integration_id: str, name: str, description: str, *fields: SettingField, rate: SettingField
+) -> IntegrationDefinition:
     return IntegrationDefinition(
         id=integration_id,
         name=name,
         category="ERP / e-invoice",
         style=ConnectionStyle.CREDENTIALS,
-        fields=(*fields, _start_date("invoices issued"), _environment(), _base_url()),
+        fields=(*fields, _start_date("invoices issued"), _environment(), _base_url(), rate),
         description=description,
         availability=_rule(integration_id),
     )
@@ -133,6 +164,7 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
         "Incoming and outgoing e-Fatura / e-Arşiv invoices from EDM's SOAP service (session login).",
         _username(),
         _password(),
+        rate=_requests_per_minute(600, "EDM publishes no limit; this only spaces a burst of pages"),
     ),
     _einvoice(
         "qnb_esolutions",
@@ -141,6 +173,16 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
         _username(),
         _password(),
         _vkn("Company tax number", "The company's VKN/TCKN, sent with every listing call."),
+        SettingField(
+            "download_batch",
+            "Documents per download",
+            FieldType.INTEGER,
+            default=100,
+            minimum=Decimal(1),
+            maximum=Decimal(100),
+            description="ETTNs asked for in one download call; QNB publishes no limit, 100 matches its list page.",
+        ),
+        rate=_requests_per_minute(180, "QNB's limit for ERP integrations"),
     ),
     _einvoice(
         "crs_soft",
@@ -148,14 +190,8 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
         "Invoices from CRS Soft's e-invoice service (the Uyumsoft platform at CRS's address).",
         _username(),
         _password(),
-        SettingField(
-            "auth_style",
-            "Authentication style",
-            FieldType.CHOICE,
-            default="ws_security",
-            choices=("ws_security", "user_info"),
-            description="WS-Security header (default) or the userInfo body element some CRS accounts need.",
-        ),
+        _auth_style("CRS accounts"),
+        rate=_requests_per_minute(300, "no published limit; the Uyumsoft platform's default"),
     ),
     _einvoice(
         "isnet",
@@ -163,6 +199,7 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
         "Invoices from İşNet (NetteFatura). No password: İşNet identifies the company by its tax number "
         "and whitelists the hub's egress IP.",
         _vkn("Company tax number", "The company's VKN/TCKN; İşNet's only identity."),
+        rate=_requests_per_minute(120, "İşNet publishes no limit"),
     ),
     _einvoice(
         "uyumsoft",
@@ -170,6 +207,8 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
         "Incoming and outgoing e-Fatura / e-Arşiv invoices from Uyumsoft's Integration service.",
         _username(),
         _password(),
+        _auth_style("Uyumsoft-family deployments"),
+        rate=_requests_per_minute(300, "Uyumsoft publishes no limit"),
     ),
     IntegrationDefinition(
         id="karbon",
