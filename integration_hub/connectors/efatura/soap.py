@@ -138,6 +138,24 @@ def _looks_like_fault(response: httpx.Response) -> bool:
     return b"Fault" in response.content[:2048] and b"Envelope" in response.content[:2048]
 
 
+XML_MEDIA_TYPES = frozenset({"text/xml", "application/xml", "application/soap+xml"})
+
+
+def is_xml_answer(response: httpx.Response) -> bool:
+    """Whether ``response`` can be a SOAP answer at all: an XML content type (or none) and a body that
+    starts like XML, not like an HTML page.
+
+    A wrong ``base_url`` or environment typically answers with a web server's HTML 404 or a portal's
+    HTML 200; handed to the XML parser those read as "refused a DOCTYPE declaration" or "no SOAP body",
+    which send a person looking in the wrong place.
+    """
+    media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type not in XML_MEDIA_TYPES and not media_type.endswith("+xml"):
+        return False
+    head = response.content[:256].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") and not head.startswith((b"<html", b"<!doctype html"))
+
+
 class SoapClient:
     """Posts SOAP 1.1 envelopes through the shared :class:`HttpTransport`.
 
@@ -193,6 +211,11 @@ class SoapClient:
         what = f"{self.provider} {operation}"
         if not response.content:
             raise ProviderError(f"{what}: empty response (HTTP {response.status_code})")
+        if not is_xml_answer(response):
+            content_type = response.headers.get("content-type") or "without a content type"
+            raise ProviderError(
+                f"{what}: HTTP {response.status_code} {content_type}, not a SOAP answer — check base_url/environment"
+            )
         root = parse_xml(response.content, what)
         fault = find_fault(root)
         if fault is not None:

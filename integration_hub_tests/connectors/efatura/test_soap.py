@@ -111,3 +111,29 @@ def test_hostile_or_broken_xml_is_refused_with_one_line(document: bytes) -> None
         parse_xml(document, "test")
     assert "\n" not in str(info.value)
     assert "root:" not in str(info.value)
+
+
+HTML = b"<!DOCTYPE html>\n<html><head><title>Not Found</title></head><body>404</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "media_type", "body", "shown"),
+    [
+        (404, "text/html", HTML, "HTTP 404 text/html; charset=utf-8"),
+        (200, "text/html", HTML, "HTTP 200 text/html; charset=utf-8"),
+        (200, "application/json", b'{"status": "ok"}', "HTTP 200 application/json"),
+        (200, "text/xml", b"\n<HTML><body>portal login</body></HTML>", "HTTP 200 text/xml; charset=utf-8"),
+    ],
+)
+def test_a_wrong_endpoint_says_so_instead_of_blaming_the_xml(status, media_type, body, shown) -> None:
+    """A wrong base_url answers with a web page, not SOAP: the message points at the setting."""
+
+    async def endpoint(request: Request) -> Response:
+        return Response(body, status_code=status, media_type=media_type)
+
+    with running(Starlette(routes=[Route("/svc", endpoint, methods=["POST"])])) as base:
+        client = _client(f"{base}/svc")
+        with pytest.raises(ProviderError) as info:
+            client.call("Ping", _body("x"), [ws_security_header("user", "right")])
+    assert str(info.value) == f"test Ping: {shown}, not a SOAP answer — check base_url/environment"
+    assert client.stats.requests == 1
