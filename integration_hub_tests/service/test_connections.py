@@ -47,7 +47,13 @@ def test_connect_runs_the_test_then_stores_encrypted_credentials(svc: Connection
     record = svc.connect("acme", "uyumsoft", UYUMSOFT, by="alice")
     assert record.state == "connected"
     assert record.start_date == date(2024, 1, 1)
-    assert record.settings == {"username": "demo", "start_date": "2024-01-01", "environment": "production"}
+    assert record.settings == {
+        "username": "demo",
+        "start_date": "2024-01-01",
+        "environment": "production",
+        "auth_style": "ws_security",  # catalog defaults are stored with the connection
+        "requests_per_minute": 300,
+    }
     assert record.secret_fields == ("password",)
     assert record.updated_by == "alice"
     assert ("test", "acme") in fake_connectors
