@@ -40,6 +40,10 @@ class FieldType(StrEnum):
 
 
 EARLIEST_START_DATE = date(2000, 1, 1)
+# Hosts a URL setting may name with plain http://. Every URL the hub is configured with receives
+# credentials, so anything else must be https://. The same rule guards the connectors
+# (``connectors.http.checked_service_url``); it is repeated here because the catalog depends on no other layer.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,11 @@ class SettingField:
             parsed = urlparse(text)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ValueError("must be an http(s) URL")
+            if parsed.scheme == "http" and parsed.hostname not in LOOPBACK_HOSTS:
+                raise ValueError(
+                    "must start with https:// (credentials are sent to it; plain http:// only to "
+                    "127.0.0.1, localhost or ::1)"
+                )
             return text.rstrip("/")
         if self.type is FieldType.CHOICE:
             if text not in self.choices:

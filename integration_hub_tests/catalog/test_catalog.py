@@ -100,6 +100,8 @@ def test_slack_hidden_in_a_controlled_environment_even_when_configured() -> None
         ("uyumsoft", {"start_date": "1999-12-31"}, "start_date", "on or after 2000-01-01"),
         ("uyumsoft", {"environment": "staging"}, "environment", "one of test, production"),
         ("uyumsoft", {"base_url": "ftp://x"}, "base_url", "http(s) URL"),
+        ("uyumsoft", {"base_url": "http://efatura.example.com"}, "base_url", "must start with https://"),
+        ("karbon", {"base_url": "http://api.karbonhq.com"}, "base_url", "plain http:// only to 127.0.0.1"),
         ("karbon", {"requests_per_minute": "fast"}, "requests_per_minute", "whole number"),
         ("karbon", {"requests_per_minute": "0"}, "requests_per_minute", "at least 1"),
         ("karbon", {"application_id": "not-a-guid"}, "application_id", "GUID"),
@@ -149,3 +151,9 @@ def test_defaults_fill_in_and_values_are_coerced() -> None:
     assert cleaned["requests_per_minute"] == 120
     assert cleaned["base_url"] == "https://api.karbonhq.com"
     assert cleaned["start_date"] == "2024-01-01"
+
+
+def test_url_fields_take_https_anywhere_and_plain_http_only_on_loopback() -> None:
+    for url in ("https://efatura.example.com/x", "http://127.0.0.1:8403", "http://localhost:9", "http://[::1]:9"):
+        cleaned, errors = get_definition("edm").validate({"base_url": url + "/"}, complete=False, today=TODAY)
+        assert errors == [] and cleaned["base_url"] == url

@@ -37,26 +37,26 @@ from integration_hub.connectors.efatura.provider import ProviderClient
 from integration_hub.connectors.efatura.records import Direction, invoice_records
 from integration_hub.connectors.efatura.soap import SoapClient
 from integration_hub.connectors.efatura.ubl import Invoice, parse_documents
-from integration_hub.connectors.http import RetryPolicy, shared_bucket
+from integration_hub.connectors.http import RetryPolicy, checked_service_url, shared_bucket
 
 DIRECTIONS: tuple[Direction, ...] = ("in", "out")
 STREAM = "invoices"
 
 
 def resolve_base_url(config: ConnectorConfig, environments: Mapping[str, str], provider: str) -> str:
-    """``base_url`` when set (simulators, private deployments), else the URL of ``environment``."""
+    """``base_url`` when set (simulators, private deployments), else the URL of ``environment``. Either
+    must pass :func:`~integration_hub.connectors.http.checked_service_url`: every e-invoice service gets
+    the password in clear inside the envelope, so plain ``http://`` is only allowed to loopback."""
     explicit = config.setting("base_url")
     if explicit:
-        url = str(explicit).rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"{provider}: base_url must start with http:// or https://")
-        return url
+        return checked_service_url(str(explicit), provider)
     environment = config.setting("environment", "production")
     try:
-        return environments[environment].rstrip("/")
+        url = environments[environment]
     except KeyError:
         choices = ", ".join(sorted(environments))
         raise ConfigurationError(f"{provider}: unknown environment '{environment}' (choose {choices})") from None
+    return checked_service_url(url, provider)
 
 
 def resolve_service_url(
@@ -64,7 +64,7 @@ def resolve_service_url(
 ) -> str:
     """The full SOAP endpoint: the environment's URL, or ``base_url`` with ``service_path`` appended when
     it is a bare origin (``http://127.0.0.1:8403``, how simulators are addressed); a ``base_url`` that
-    already has a path is used verbatim (private deployments)."""
+    already has a path is used verbatim (private deployments). The URL is checked by :func:`resolve_base_url`."""
     url = resolve_base_url(config, environments, provider)
     if urlsplit(url).path in ("", "/"):
         url = url.rstrip("/") + service_path
