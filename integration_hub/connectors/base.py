@@ -109,7 +109,9 @@ class CollectStats:
 
     ``reported_counts`` holds, per record type, the total the provider itself reported for the
     window (``@odata.count``, ``TotalCount``, ...) where it reports one; the asset check compares it
-    with what was written.
+    with what was written. ``skipped_out_of_window`` counts documents the provider returned for the
+    window that turned out to be dated outside it: they are dropped (they belong to another partition),
+    but never silently — a non-zero count says the provider's date filter disagrees with ours.
     """
 
     requests: int = 0
@@ -118,6 +120,7 @@ class CollectStats:
     rate_limited: int = 0
     waited_seconds: float = 0.0
     reported_counts: dict[str, int] = field(default_factory=dict)
+    skipped_out_of_window: int = 0
 
     def add_reported(self, record_type: str, count: int) -> None:
         self.reported_counts[record_type] = self.reported_counts.get(record_type, 0) + count
@@ -130,6 +133,7 @@ class CollectStats:
             "rate_limited": self.rate_limited,
             "waited_seconds": round(self.waited_seconds, 3),
             "reported_counts": dict(self.reported_counts),
+            "skipped_out_of_window": self.skipped_out_of_window,
         }
 
 

@@ -214,9 +214,12 @@ class EInvoiceConnector(ABC):
                     checked_invoices(fetched) if isinstance(fetched, Download) else parse_documents(fetched)
                 )
                 for invoice in invoices:
-                    if invoice.ettn in seen or invoice.issue_date not in window:
+                    if invoice.ettn in seen:
                         continue
                     seen.add(invoice.ettn)
+                    if invoice.issue_date not in window:
+                        self.stats.skipped_out_of_window += 1  # another partition's invoice: counted, not kept
+                        continue
                     yield from invoice_records(invoice, direction)
 
     def close(self) -> None:
