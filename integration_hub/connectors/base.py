@@ -121,9 +121,17 @@ class CollectStats:
     waited_seconds: float = 0.0
     reported_counts: dict[str, int] = field(default_factory=dict)
     skipped_out_of_window: int = 0
+    _unreported: set[str] = field(default_factory=set, repr=False)
 
-    def add_reported(self, record_type: str, count: int) -> None:
-        self.reported_counts[record_type] = self.reported_counts.get(record_type, 0) + count
+    def add_reported(self, record_type: str, count: int | None) -> None:
+        """Add a provider total to ``reported_counts``. ``None`` — a page that should have carried the total
+        but did not — drops the record type's count for good: a total covering only some directions or
+        windows would make the asset's count check fail (or pass) for the wrong reason."""
+        if count is None:
+            self._unreported.add(record_type)
+            self.reported_counts.pop(record_type, None)
+        elif record_type not in self._unreported:
+            self.reported_counts[record_type] = self.reported_counts.get(record_type, 0) + count
 
     def as_dict(self) -> dict[str, Any]:
         return {

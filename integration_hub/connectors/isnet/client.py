@@ -82,7 +82,6 @@ class IsnetClient(ProviderClient):
         super().__init__(soap)
         self.vkn = vkn
         self.records_per_page = records_per_page
-        self._totals_known = True  # until an answer comes without TotalRecords
 
     def __repr__(self) -> str:
         return f"IsnetClient(endpoint={self.endpoint!r}, vkn={self.vkn!r})"
@@ -161,8 +160,8 @@ class IsnetClient(ProviderClient):
         ``TotalPages``, a ``CurrentPage`` other than the one asked for, or a page of invoices already seen
         (a service ignoring ``PageNumber``) are :class:`ProviderError`. A page shorter than asked without
         ``PagingResponse`` is the last one. The service's ``TotalRecords`` goes to
-        ``stats.reported_counts['invoice']``; an answer without it removes that count for good (a total of
-        only some directions or windows would mislead the asset's count check).
+        ``stats.reported_counts['invoice']``; an answer without it removes that count for good
+        (:meth:`~integration_hub.connectors.base.CollectStats.add_reported` with ``None``).
         """
         what = f"{PROVIDER}: {settings.SEARCH_INVOICE} {settings.DIRECTIONS[direction]}"
         seen: set[str] = set()
@@ -170,7 +169,7 @@ class IsnetClient(ProviderClient):
         while True:
             result = self.search(direction, first, last, page)
             if page == 1:
-                self._report(result.total_records)
+                self.stats.add_reported("invoice", result.total_records)
             if result.current_page is not None and result.current_page != page:
                 raise ProviderError(f"{what}: asked for page {page}, got page {result.current_page}")
             fresh = [(ettn, data) for ettn, data in result.documents if ettn.strip().lower() not in seen]
@@ -190,10 +189,3 @@ class IsnetClient(ProviderClient):
             if not result.documents:
                 raise ProviderError(f"{what}: page {page} of {result.total_pages} is empty; later pages would be lost")
             page += 1
-
-    def _report(self, total: int | None) -> None:
-        if total is None:
-            self._totals_known = False
-            self.stats.reported_counts.pop("invoice", None)
-        elif self._totals_known:
-            self.stats.add_reported("invoice", total)

@@ -121,7 +121,7 @@ class UyumsoftConnector(EInvoiceConnector):
             page = self.client.list_page(direction, window.start, window.last, page_index, self.list_page_size)
             self.stats.pages += 1
             if page_index == 0:
-                self.stats.add_reported("invoice", page.total_count or 0)
+                self.stats.add_reported("invoice", page.total_count)  # None (not sent): no total at all
             return page
 
         for item in follow_pages(fetch, self.list_page_size, what):

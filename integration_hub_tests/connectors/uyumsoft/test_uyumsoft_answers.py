@@ -107,6 +107,28 @@ def test_a_lone_item_without_items_wrapper_or_total_pages_is_collected() -> None
     )
 
 
+def test_a_listing_without_total_count_reports_no_total_rather_than_zero() -> None:
+    """No TotalCount on the inbox listing: the window has no provider total (the outbox's 0 would be a
+    total of one direction only), so the asset's count check is not fed a number nobody reported."""
+    listing = _result(
+        "GetInboxInvoiceList",
+        f'<Value PageIndex="0" PageSize="100"><Items><InboxInvoiceListItem InvoiceId="{INVOICE.ettn}"/>'
+        "</Items></Value>",
+    )
+
+    def check(connector: UyumsoftConnector, canned: Canned) -> None:
+        records = list(connector.collect("invoices", WINDOW))
+        assert [r.external_key for r in records if r.record_type == "invoice"] == [f"{INVOICE.ettn}:in"]
+        assert connector.stats.reported_counts == {}
+
+    answers = {
+        "GetInboxInvoiceList": listing,
+        "GetInboxInvoicesData": _documents("", (INVOICE,)),
+        "GetOutboxInvoiceList": EMPTY_OUTBOX,
+    }
+    _collect(answers, check)
+
+
 def test_a_bulk_answer_missing_a_requested_document_fails_loudly() -> None:
     listing = _result(
         "GetInboxInvoiceList",
@@ -159,10 +181,10 @@ def _two_listed(totals: str) -> str:
     )
 
 
-def _both_documents(totals: str) -> str:
+def _documents(totals: str, invoices: tuple = (INVOICE, SECOND)) -> str:
     items = "".join(
         f'<InvoiceData InvoiceId="{i.ettn}"><Data>{base64.b64encode(i.xml).decode()}</Data></InvoiceData>'
-        for i in (INVOICE, SECOND)
+        for i in invoices
     )
     return _result("GetInboxInvoicesData", f'<Value PageIndex="0" PageSize="2" {totals}><Items>{items}</Items></Value>')
 
@@ -181,7 +203,7 @@ def test_a_listing_that_ignores_page_index_fails_instead_of_looping(totals) -> N
         assert canned.calls == ["GetInboxInvoiceList"] * 2
 
     _collect(
-        {"GetInboxInvoiceList": _two_listed(totals), "GetInboxInvoicesData": _both_documents("")},
+        {"GetInboxInvoiceList": _two_listed(totals), "GetInboxInvoicesData": _documents("")},
         check,
         list_page_size=2,
     )
@@ -202,7 +224,7 @@ def test_total_count_caps_the_listing_and_a_complete_bulk_answer_ends_the_downlo
 
     answers = {
         "GetInboxInvoiceList": _two_listed('TotalCount="2"'),
-        "GetInboxInvoicesData": _both_documents(""),
+        "GetInboxInvoicesData": _documents(""),
         "GetOutboxInvoiceList": EMPTY_OUTBOX,
     }
     _collect(answers, check, list_page_size=2)
