@@ -159,6 +159,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                 "pages": dg.MetadataValue.int(stats.pages),
                 "retries": dg.MetadataValue.int(stats.retries),
                 "rate_limited": dg.MetadataValue.int(stats.rate_limited),
+                "skipped_out_of_window": dg.MetadataValue.int(stats.skipped_out_of_window),
                 "waited_seconds": dg.MetadataValue.float(round(stats.waited_seconds, 3)),
                 "duration_seconds": dg.MetadataValue.float(round(time.monotonic() - started, 3)),
                 "preview": dg.MetadataValue.md(preview),
@@ -194,6 +195,7 @@ def _add_stats(total: CollectStats, part: CollectStats) -> None:
     total.retries += part.retries
     total.rate_limited += part.rate_limited
     total.waited_seconds += part.waited_seconds
+    total.skipped_out_of_window += part.skipped_out_of_window
 
 
 def _preview_markdown(hub: HubResource, spec: StreamSpec, windows: list) -> str:

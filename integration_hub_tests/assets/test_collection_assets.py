@@ -86,6 +86,7 @@ def test_ranged_run_collects_the_window_once_and_writes_every_day(
     assert metadata["rows"].value == 15
     assert metadata["rows_per_day"].value == {f"acme|2024-01-0{d}": 3 for d in range(1, 6)}
     assert metadata["requests"].value == 1
+    assert metadata["skipped_out_of_window"].value == 0
     assert "Test Supplier" in metadata["preview"].value
     assert "GOOD-pw" not in str(metadata)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
