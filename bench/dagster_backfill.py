@@ -37,7 +37,6 @@ COMPANY = "bench-co"
 YEARS_DAYS = 3 * 365
 QUICK_DAYS = 184
 UNLIMITED = 1_000_000  # requests per minute: the client never waits
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _history(days: int) -> tuple[date, date, date]:
@@ -73,7 +72,7 @@ def dagster_child(args: argparse.Namespace) -> None:
     from integration_hub.assets.streams import streams_of
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
-    from integration_hub.jobs import job_name
+    from integration_hub.local_runs import activation_tick, execute_run
     from integration_hub.resources.hub import HubResource
     from integration_hub.service import ConnectionService
     from integration_hub.settings import HubSettings
@@ -113,22 +112,10 @@ def dagster_child(args: argparse.Namespace) -> None:
     runs_by_integration: dict[str, int] = {}
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        for sensor in defs.sensors:
-            if not sensor.name.endswith("_activation_sensor"):
-                continue
-            integration_id = sensor.name.removesuffix("_activation_sensor")
-            with dg.build_sensor_context(instance=instance, resources={"hub": hub}, definitions=defs) as context:
-                result = sensor(context)
-            if not isinstance(result, dg.SensorResult):
-                continue
-            for request in result.dynamic_partitions_requests or []:
-                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-            job = defs.resolve_job_def(job_name(integration_id))
-            for run_request in result.run_requests or []:
+        for integration_id, run_requests in activation_tick(defs, instance, hub).items():
+            for run_request in run_requests:
                 run_started = time.perf_counter()
-                outcome = job.execute_in_process(
-                    instance=instance, tags=run_request.tags, run_config=QUIET, raise_on_error=False
-                )
+                outcome = execute_run(defs, instance, integration_id, run_request)
                 run_seconds.append(time.perf_counter() - run_started)
                 if not outcome.success:
                     raise SystemExit(f"run {run_request.tags} failed")

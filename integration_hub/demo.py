@@ -38,9 +38,6 @@ KARBON_APP_ID = "0d3b7c1e-5a2f-4c6b-9e8d-7f1a2b3c4d5e"
 KARBON_ACCESS_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJkZW1vIjoiaW50ZWdyYXRpb24taHViIn0.ZGVtby1zaWduYXR1cmU"
 USERNAME = "demo-user"
 PASSWORD = "demo-password-1"  # noqa: S105 - the simulators' demo login, sent through --password-stdin
-QUIET = {
-    "loggers": {"console": {"config": {"log_level": "WARNING"}}}
-}  # a simulator login, printed nowhere: it goes through --password-stdin
 
 
 @dataclass
@@ -225,6 +222,7 @@ def data_plane(first: date, last: date) -> None:
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
     from integration_hub.jobs import job_name, run_tags
+    from integration_hub.local_runs import activation_tick, execute_run
     from integration_hub.resources.hub import HubResource
     from integration_hub.settings import HubSettings
 
@@ -236,17 +234,7 @@ def data_plane(first: date, last: date) -> None:
     defs = build_definitions(hub=hub)
     print(f"\n# collecting {first} .. {last} through Dagster (instance: {dagster_home})", flush=True)
     with dg.DagsterInstance.get() as instance:
-        for sensor in defs.sensors:
-            if not sensor.name.endswith("_activation_sensor"):
-                continue
-            integration_id = sensor.name.removesuffix("_activation_sensor")
-            with dg.build_sensor_context(instance=instance, resources={"hub": hub}, definitions=defs) as context:
-                result = sensor(context)
-            requests: list[dg.RunRequest] = []
-            if isinstance(result, dg.SensorResult):
-                for request in result.dynamic_partitions_requests or []:
-                    instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-                requests = list(result.run_requests or [])
+        for integration_id, requests in activation_tick(defs, instance, hub).items():
             if not requests:  # already collected: re-collect the week, an idempotent replace
                 requests = [
                     dg.RunRequest(
@@ -254,11 +242,8 @@ def data_plane(first: date, last: date) -> None:
                     )
                 ]
             for request in requests:
-                job = defs.resolve_job_def(request.job_name or job_name(integration_id))
                 started = time.monotonic()
-                outcome = job.execute_in_process(
-                    instance=instance, tags=request.tags, run_config=QUIET, raise_on_error=False
-                )
+                outcome = execute_run(defs, instance, integration_id, request)
                 # Every partition's materialization carries the run's total for its asset: one per asset.
                 rows = sum(
                     {
@@ -269,14 +254,14 @@ def data_plane(first: date, last: date) -> None:
                 )
                 status = "SUCCESS" if outcome.success else "FAILURE"
                 print(
-                    f"  {job.name} {request.tags.get('dagster/asset_partition_range_start')} .. "
+                    f"  {outcome.dagster_run.job_name} {request.tags.get('dagster/asset_partition_range_start')} .. "
                     f"{request.tags.get('dagster/asset_partition_range_end')}: {status}, "
                     f"{len(outcome.get_asset_materialization_events())} partition materializations, "
                     f"{rows} rows in {time.monotonic() - started:.1f}s",
                     flush=True,
                 )
                 if not outcome.success:
-                    raise SystemExit(f"demo: {job.name} failed; see the run in `make ui`")
+                    raise SystemExit(f"demo: {outcome.dagster_run.job_name} failed; see the run in `make ui`")
 
 
 def main() -> None:

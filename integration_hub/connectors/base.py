@@ -245,3 +245,25 @@ class Connector(Protocol):
     def collect(self, stream: str, window: DateWindow) -> Iterator[Record]: ...
 
     def close(self) -> None: ...
+
+
+# Settings every connector validates the same way; errors name the provider and the setting.
+
+
+def required_setting(config: ConnectorConfig, name: str, provider: str) -> str:
+    """A non-blank text setting (``username``), stripped."""
+    value = str(config.setting(name, "")).strip()
+    if not value:
+        raise ConfigurationError(f"{provider}: the '{name}' setting is required")
+    return value
+
+
+def rate_setting(config: ConnectorConfig, default: float, provider: str) -> float:
+    """``requests_per_minute`` (the provider's default when unset): a positive number."""
+    try:
+        rate = float(config.setting("requests_per_minute", default))
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{provider}: requests_per_minute must be a number") from None
+    if rate <= 0:
+        raise ConfigurationError(f"{provider}: requests_per_minute must be positive")
+    return rate

@@ -60,6 +60,7 @@ _SORT_KEY = itemgetter(3, 4, 5)
 # psycopg2 reads the spool in chunks of this size while COPY streams it (bounded memory).
 COPY_CHUNK = 1 << 20
 
+
 class InventoryError(RuntimeError):
     """A record cannot be written (outside its window, duplicated key, ...). One line."""
 
@@ -222,10 +223,6 @@ def _sqlite_encoder(
     bind_date = _bind_processor("record_date", dialect)
     bind_decimal = _bind_processor("amount", dialect)
     stored_at = _bind_processor("collected_at", dialect)(collected_at)
-    payload_json: Callable[[Record], str] = lambda record: _SQLITE_JSON(_payload(record))  # noqa: E731
-    if getattr(dialect, "_json_serializer", None) is not None:  # an engine built with its own serializer
-        bind_json = _bind_processor("payload", dialect)
-        payload_json = lambda record: bind_json(json.loads(_SQLITE_JSON(_payload(record))))  # noqa: E731
 
     def encode(record: Record) -> tuple[Any, ...]:
         day = record.record_date
@@ -250,7 +247,7 @@ def _sqlite_encoder(
             _clip(record.unit, 32),
             _clip(record.counterparty, 512),
             record.description or None,
-            payload_json(record),
+            _SQLITE_JSON(_payload(record)),  # what the JSON type stores: make_engine sets no serializer
             stored_at,
             run_id,
         )

@@ -24,13 +24,13 @@ from integration_hub.connectors.base import (
     ConnectorConfig,
     ConnectorError,
     DateWindow,
+    required_setting,
 )
 from integration_hub.connectors.edm import settings
 from integration_hub.connectors.edm.client import PROVIDER, EdmClient, EdmInvoice
 from integration_hub.connectors.efatura.collector import (
     Direction,
     EInvoiceConnector,
-    required_setting,
 )
 from integration_hub.connectors.http import RetryPolicy
 

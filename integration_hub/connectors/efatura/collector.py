@@ -1,6 +1,6 @@
 """What the five e-invoice connectors have in common: one ``invoices`` stream, both directions,
 UBL-TR parsing, de-duplication by ETTN, the environment → service URL rule, the settings every provider
-validates the same way (username, VKN, request rate) and the wiring of its SOAP client.
+validates the same way (VKN) and the wiring of its SOAP client.
 
 A provider subclass only says how to *fetch* documents for a direction and a date window, using the
 fewest requests its API allows (bulk downloads, documents inline in list pages, several ETTNs per
@@ -15,7 +15,6 @@ direction are exactly the ones listed.
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,11 +31,12 @@ from integration_hub.connectors.base import (
     DateWindow,
     ProviderError,
     Record,
+    rate_setting,
 )
 from integration_hub.connectors.efatura.provider import ProviderClient
 from integration_hub.connectors.efatura.records import Direction, invoice_records
 from integration_hub.connectors.efatura.soap import SoapClient
-from integration_hub.connectors.efatura.ubl import Invoice, parse_documents
+from integration_hub.connectors.efatura.ubl import Invoice, canonical_ettn, parse_documents
 from integration_hub.connectors.http import RetryPolicy, checked_service_url, shared_bucket
 
 DIRECTIONS: tuple[Direction, ...] = ("in", "out")
@@ -71,31 +71,12 @@ def resolve_service_url(
     return url
 
 
-def required_setting(config: ConnectorConfig, name: str, provider: str) -> str:
-    """A non-blank text setting (``username``), stripped."""
-    value = str(config.setting(name, "")).strip()
-    if not value:
-        raise ConfigurationError(f"{provider}: the '{name}' setting is required")
-    return value
-
-
 def vkn_setting(config: ConnectorConfig, provider: str) -> str:
     """The ``vkn`` setting: a 10-digit VKN or an 11-digit TCKN, the identity a provider acts for."""
     vkn = str(config.setting("vkn", "")).strip()
     if not (vkn.isdigit() and len(vkn) in (10, 11)):
         raise ConfigurationError(f"{provider}: the 'vkn' setting must be a 10-digit VKN or 11-digit TCKN")
     return vkn
-
-
-def rate_setting(config: ConnectorConfig, default: float, provider: str) -> float:
-    """``requests_per_minute`` (the provider's default when unset): a positive number."""
-    try:
-        rate = float(config.setting("requests_per_minute", default))
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{provider}: requests_per_minute must be a number") from None
-    if rate <= 0:
-        raise ConfigurationError(f"{provider}: requests_per_minute must be positive")
-    return rate
 
 
 def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -105,13 +86,12 @@ def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
 
 
 def ettn_key(ettn: str) -> str:
-    """An ETTN in the parser's canonical form (lower-case hyphenated UUID), so that a listing's
-    ``A1B2…`` and a document's ``a1b2…`` compare equal; a non-UUID is only stripped and lower-cased."""
-    text = ettn.strip()
+    """An ETTN in the parser's canonical form (:func:`~.ubl.canonical_ettn`), so that a listing's ``A1B2…``
+    and a document's ``a1b2…`` compare equal; a non-UUID is only stripped and lower-cased."""
     try:
-        return str(uuid.UUID(text.strip("{}")))
+        return canonical_ettn(ettn)
     except ValueError:
-        return text.lower()
+        return ettn.strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +112,7 @@ def checked_invoices(download: Download) -> list[Invoice]:
     a missing, repeated or unasked-for invoice is a :class:`ProviderError` naming an example."""
     invoices = [invoice for document in download.documents for invoice in parse_documents(document)]
     asked = {ettn_key(ettn) for ettn in download.ettns}
-    held = Counter(ettn_key(invoice.ettn) for invoice in invoices)
+    held = Counter(invoice.ettn for invoice in invoices)  # already canonical
     problems = [
         f"{label} e.g. {examples[0]}"
         for label, examples in (

@@ -42,6 +42,8 @@ from integration_hub.connectors.base import (
     ConnectorError,
     DateWindow,
     Record,
+    rate_setting,
+    required_setting,
 )
 from integration_hub.connectors.http import RetryPolicy, TokenBucket
 from integration_hub.connectors.karbon.client import KarbonClient
@@ -91,9 +93,9 @@ class KarbonConnector:
     ) -> None:
         self.config = config
         self.stats = CollectStats()
-        rate = float(config.setting("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE))
+        rate = rate_setting(config, DEFAULT_REQUESTS_PER_MINUTE, "Karbon")
         self.client = KarbonClient(
-            str(config.setting("application_id", "")),
+            required_setting(config, "application_id", "Karbon"),
             config.secret("access_key"),
             base_url=str(config.setting("base_url", DEFAULT_BASE_URL)),
             requests_per_minute=rate,

@@ -32,13 +32,14 @@ from integration_hub.connectors.base import (
     ConnectorError,
     DateWindow,
     ProviderError,
+    required_setting,
 )
 from integration_hub.connectors.efatura.collector import (
     Direction,
     Download,
     EInvoiceConnector,
     batches,
-    required_setting,
+    ettn_key,
     vkn_setting,
 )
 from integration_hub.connectors.efatura.ubl import unwrap_documents
@@ -115,10 +116,10 @@ class QnbConnector(EInvoiceConnector):
 
 
 def _distinct(listed: Iterator[ListedDocument]) -> Iterator[str]:
-    """ETTNs in listing order, each once (case-insensitively)."""
+    """ETTNs in listing order, each once (compared in canonical form)."""
     seen: set[str] = set()
     for item in listed:
-        key = item.ettn.strip().lower()
+        key = ettn_key(item.ettn)
         if key not in seen:
             seen.add(key)
             yield item.ettn.strip()

@@ -41,13 +41,13 @@ from integration_hub.connectors.base import (
     ConnectorError,
     DateWindow,
     ProviderError,
+    required_setting,
 )
 from integration_hub.connectors.efatura.collector import (
     Direction,
     Download,
     EInvoiceConnector,
     batches,
-    required_setting,
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import settings

@@ -11,8 +11,16 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from integration_hub.connectors.base import AuthenticationError, DateWindow, ProviderError, TransientError
+from integration_hub.connectors.base import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectorConfig,
+    DateWindow,
+    ProviderError,
+    TransientError,
+)
 from integration_hub.connectors.http import TokenBucket
+from integration_hub.connectors.karbon import KarbonConnector
 from integration_hub.simulators.server import running
 from integration_hub_tests.support.karbon_sim import WINDOW_90, connector, karbon_server
 
@@ -311,3 +319,21 @@ def test_a_row_repeated_across_pages_is_written_once(server):
     with running(Starlette(routes=[Route("/{path:path}", endpoint)])) as url:
         records = list(connector(url, sim.firms[0]).collect("time", WINDOW_90))
     assert [r.external_key for r in records] == ["a" * 32, "b" * 32]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"application_id": "  "}, "the 'application_id' setting is required"),
+        ({"requests_per_minute": "fast"}, "requests_per_minute must be a number"),
+        ({"requests_per_minute": 0}, "requests_per_minute must be positive"),
+        ({"base_url": "http://api.example.com"}, "base_url must start with https://"),
+    ],
+)
+def test_unusable_settings_are_a_configuration_error(settings, message):
+    config = ConnectorConfig(
+        {"application_id": "550e8400-e29b-41d4-a716-446655440000", "base_url": "https://api.karbonhq.com", **settings},
+        {"access_key": "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2ln"},
+    )
+    with pytest.raises(ConfigurationError, match=message):
+        KarbonConnector(config)

@@ -9,6 +9,7 @@ from integration_hub.connectors.efatura.ubl.model import (
     MonetaryTotal,
     Party,
     TaxSubtotal,
+    canonical_ettn,
 )
 from integration_hub.connectors.efatura.ubl.parser import parse_documents, parse_invoice
 from integration_hub.connectors.efatura.ubl.unwrap import unwrap_documents
@@ -21,6 +22,7 @@ __all__ = [
     "MonetaryTotal",
     "Party",
     "TaxSubtotal",
+    "canonical_ettn",
     "parse_documents",
     "parse_invoice",
     "unwrap_documents",

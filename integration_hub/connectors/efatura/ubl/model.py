@@ -8,12 +8,19 @@ Fields that a document may omit are ``None`` rather than zero, so "not stated" a
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 
 RETURN_TYPE_CODES = frozenset({"IADE", "TEVKIFATIADE"})
 """Invoice type codes that reverse an earlier sale (their amounts count negative in the inventory)."""
+
+
+def canonical_ettn(text: str) -> str:
+    """An ETTN as a lower-case hyphenated UUID: documents, listings and providers differ in case and
+    braces (``{A1B2…}`` in one place, ``a1b2…`` in another). Raises ``ValueError`` for a non-UUID."""
+    return str(uuid.UUID(text.strip().strip("{}")))
 
 
 @dataclass(frozen=True, slots=True)

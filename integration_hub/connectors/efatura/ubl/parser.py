@@ -13,7 +13,6 @@ Unwrapping (base64/zip/gzip) lives in :mod:`.unwrap`, hostile-XML handling in :m
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -28,6 +27,7 @@ from integration_hub.connectors.efatura.ubl.model import (
     MonetaryTotal,
     Party,
     TaxSubtotal,
+    canonical_ettn,
 )
 from integration_hub.connectors.efatura.ubl.safe_xml import parse_document
 from integration_hub.connectors.efatura.ubl.unwrap import iter_xml_documents
@@ -111,7 +111,7 @@ def _required(value: object, path: str, what: str) -> object:
 def _ettn(raw: str | None, what: str) -> str:
     raw = _required(raw, "cbc:UUID (ETTN)", what)
     try:
-        return str(uuid.UUID(str(raw).strip("{}")))
+        return canonical_ettn(str(raw))
     except ValueError:
         raise InvoiceParseError(f"{what}: cbc:UUID {str(raw)[:40]!r} is not a UUID") from None
 
