@@ -247,9 +247,9 @@ def data_plane(first: date, last: date) -> None:
                 # Every partition's materialization carries the run's total for its asset: one per asset.
                 rows = sum(
                     {
-                        event.asset_key: int(event.materialization.metadata["rows"].value)
+                        event.asset_key: int(event.materialization.metadata["rows_in_run"].value)
                         for event in outcome.get_asset_materialization_events()
-                        if "rows" in event.materialization.metadata
+                        if "rows_in_run" in event.materialization.metadata
                     }.values()
                 )
                 status = "SUCCESS" if outcome.success else "FAILURE"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from integration_hub.instance import enable_event_batching
 from integration_hub.jobs import job_name
 from integration_hub.resources.hub import HubResource
 
@@ -40,7 +41,9 @@ def activation_tick(
 def execute_run(
     defs: dg.Definitions, instance: dg.DagsterInstance, integration_id: str, request: dg.RunRequest
 ) -> dg.ExecuteInProcessResult:
-    """Execute one requested collection run in process (failures are returned, not raised)."""
+    """Execute one requested collection run in process (failures are returned, not raised), with the
+    per-partition events written in batches as ``make ui`` has them."""
+    enable_event_batching()
     job = defs.resolve_job_def(request.job_name or job_name(integration_id))
     return job.execute_in_process(
         instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False

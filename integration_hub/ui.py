@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from integration_hub.instance import ensure_embedded_instance
+from integration_hub.instance import enable_event_batching, ensure_embedded_instance
 from integration_hub.settings import HubSettings
 
 
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     ensure_embedded_instance(dagster_home)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ["HUB_HOME"] = str(settings.home)
+    enable_event_batching()  # for the webserver, the daemon and the run workers dagster dev starts
     project = Path(__file__).resolve().parents[1]
     port = os.environ.get("HUB_UI_PORT", "3000")
     args = ["dagster", "dev", "-h", "127.0.0.1", "-p", port, "-w", str(project / "workspace.yaml"), *(argv or [])]

@@ -53,11 +53,15 @@ def test_workspace_and_production_instance_files() -> None:
         "DAGSTER_PG_PORT",
     }
     # The embedded default and production queue runs under the same limits.
-    assert production["concurrency"] == CONCURRENCY == embedded_instance_config()["concurrency"]
+    assert production["concurrency"] == CONCURRENCY == embedded_instance_config(Path("home"))["concurrency"]
 
 
 def test_embedded_instance_is_sqlite_under_hub_home(tmp_path: Path) -> None:
     path = ensure_embedded_instance(tmp_path / "dagster")
     with dg.DagsterInstance.from_config(str(path.parent)) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
+        # Dagster's own layout under DAGSTER_HOME, so an instance made before keeps its history.
+        assert (path.parent / "history" / "runs.db").exists()
+        assert (path.parent / "history" / "runs" / "index.db").exists()
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 8

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from integration_hub.instance import EVENT_BATCH_ENV, EVENT_BATCH_SIZE
 from integration_hub.service import ConnectionService
 from integration_hub.settings import HubSettings
 from integration_hub.store import Store, schema
@@ -54,6 +55,7 @@ def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path:
         "HUB_SENSOR_INTERVAL_SECONDS": "1",
         "HUB_RETRY_DELAY_SECONDS": "1",
         "PYTHONPATH": str(PROJECT_ROOT),
+        EVENT_BATCH_ENV: str(EVENT_BATCH_SIZE),  # as README's production settings recommend
     }
     settings = HubSettings.from_env(env)
     store = Store.open(settings)

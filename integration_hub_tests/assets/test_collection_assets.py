@@ -83,8 +83,8 @@ def test_ranged_run_collects_the_window_once_and_writes_every_day(
     materialization = result.asset_materializations_for_node(asset.op.name)
     assert len(materialization) == 5  # one event per partition of the range
     metadata = materialization[0].metadata
-    assert metadata["rows"].value == 15
-    assert metadata["rows_per_day"].value == {f"acme|2024-01-0{d}": 3 for d in range(1, 6)}
+    assert metadata["rows_in_run"].value == 15
+    assert (metadata["days_in_run"].value, metadata["days_with_rows"].value) == (5, 5)
     assert metadata["requests"].value == 1
     assert metadata["skipped_out_of_window"].value == 0
     assert "Test Supplier" in metadata["preview"].value
