@@ -15,6 +15,13 @@ storage and orchestration. Client-side rate limits are lifted for all three (the
 requests/minute, so the bench raises the stored setting directly) and the simulators do not rate-limit, so
 the ratio measures what Dagster and the hub's Dagster layer add, not provider waits. Each of the three
 passes starts the simulators afresh.
+
+The instance is the one ``make ui`` runs: Dagster's SQLite layout with the hub's batching event log
+(``integration_hub/instance/sqlite_event_log.py``) and ``DAGSTER_EVENT_BATCH_SIZE`` set, so a step's 92
+materializations and a run's planned events are written in one transaction per shard. A fourth pass,
+*Dagster alone*, runs assets of the same shape (company × day partitions, two checks, an API pool) that
+fetch nothing, in the same 92-day runs on the same kind of instance: the least Dagster itself adds for
+these partitions, whatever the collection costs.
 """
 
 from __future__ import annotations
@@ -142,6 +149,77 @@ def dagster_child(args: argparse.Namespace) -> None:
     )
 
 
+def floor_child(args: argparse.Namespace) -> None:
+    """Dagster alone: assets of the same shape that fetch nothing, over the same partitions and ranged runs.
+
+    Same instance configuration, event batching, company × day partitions, two asset checks and an API
+    pool per asset, 7 + 1 assets in 92-day runs; each asset returns its metadata at once. What this
+    takes is the least any collection through Dagster can add for these partitions on this machine.
+    """
+    workdir = Path(args.workdir)
+    os.environ["DAGSTER_HOME"] = str(workdir / "dagster")
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    from integration_hub.assets.partitions import chunk_range
+    from integration_hub.assets.streams import streams_of
+    from integration_hub.instance import enable_event_batching, ensure_embedded_instance
+    from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG
+    from integration_hub.local_runs import QUIET_RUN_CONFIG
+
+    first, yesterday, _today = _history(args.days)
+    companies = dg.DynamicPartitionsDefinition(name="floor_companies")
+    partitions = dg.MultiPartitionsDefinition(
+        {"company": companies, "date": dg.DailyPartitionsDefinition(start_date=first.isoformat(), timezone="UTC")}
+    )
+
+    def nothing_asset(integration_id: str, stream: str) -> dg.AssetsDefinition:
+        key = dg.AssetKey(["floor", integration_id, stream])
+
+        @dg.asset(
+            key=key,
+            partitions_def=partitions,
+            pool=f"floor_{integration_id}",
+            backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=92),
+            check_specs=[dg.AssetCheckSpec("duplicates", asset=key), dg.AssetCheckSpec("counts", asset=key)],
+        )
+        def _nothing(context):  # type: ignore[no-untyped-def]
+            return dg.MaterializeResult(
+                metadata={"rows_in_run": 0, "requests": 0},
+                check_results=[
+                    dg.AssetCheckResult(check_name="duplicates", passed=True),
+                    dg.AssetCheckResult(check_name="counts", passed=True),
+                ],
+            )
+
+        return _nothing
+
+    groups = {i: [nothing_asset(i, spec.stream) for spec in streams_of(i)] for i in ("edm", "karbon")}
+    jobs = {i: dg.define_asset_job(f"floor_{i}", selection=assets) for i, assets in groups.items()}
+    defs = dg.Definitions(assets=[a for assets in groups.values() for a in assets], jobs=list(jobs.values()))
+    ensure_embedded_instance(Path(os.environ["DAGSTER_HOME"]))
+    enable_event_batching()
+    runs = 0
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("floor_companies", [COMPANY])
+        for integration_id in groups:
+            job = defs.resolve_job_def(f"floor_{integration_id}")
+            for chunk_first, chunk_last in chunk_range(first, yesterday, 92):
+                tags = {
+                    RANGE_START_TAG: f"{COMPANY}|{chunk_first.isoformat()}",
+                    RANGE_END_TAG: f"{COMPANY}|{chunk_last.isoformat()}",
+                }
+                if not job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_RUN_CONFIG).success:
+                    raise SystemExit(f"floor run {tags} failed")
+                runs += 1
+        seconds = time.perf_counter() - started
+        materialized = sum(
+            len(instance.get_materialized_partitions(asset.key)) for assets in groups.values() for asset in assets
+        )
+    emit({"seconds": seconds, "runs": runs, "materialized_partitions": materialized})
+
+
 def connectors_child(args: argparse.Namespace) -> None:
     from integration_hub.assets.partitions import chunk_range
     from integration_hub.assets.streams import streams_of
@@ -222,6 +300,11 @@ def _pass(mode: str, days: int) -> dict[str, Any]:
     return result
 
 
+def _floor_pass(days: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-backfill-floor-") as workdir:
+        return run_child("bench.dagster_backfill", ["floor", "--days", str(days), "--workdir", workdir], timeout=900)
+
+
 def _plot(dagster: dict[str, Any]) -> str:
     import matplotlib
 
@@ -246,7 +329,9 @@ def run(quick: bool = False) -> Section:
     alone = _pass("connectors", days)
     writes = _pass("connectors-write", days)
     dagster = _pass("dagster", days)
+    floor = _floor_pass(days)
     ratio = dagster["seconds"] / alone["seconds"]
+    least = (alone["seconds"] + floor["seconds"]) / alone["seconds"]
     runs = sum(dagster["runs"].values())
     run_seconds = Summary.of(dagster["run_seconds"])
     partition_assets = sum(dagster["materialized_partitions"].values())
@@ -284,11 +369,23 @@ def run(quick: bool = False) -> Section:
                 fmt(dagster["requests"]),
                 fmt(dagster["peak_rss_mb"], 1),
             ],
+            [
+                "Dagster alone: assets of the same shape that fetch nothing (same partitions, runs, instance)",
+                f"{floor['runs']} runs",
+                fmt(floor["seconds"], 2),
+                fmt(floor["seconds"] / alone["seconds"], 3),
+                "0",
+                "0",
+                fmt(floor["peak_rss_mb"], 1),
+            ],
         ],
         note=f"One pass each (a pass is a fresh pair of simulators and a fresh process). Seconds per Dagster "
         f"run, min / median / max: {run_seconds.fmt(2)}. Partitions materialized: "
         f"{json.dumps(dagster['materialized_partitions'])} (partition × asset); what Dagster adds over the "
-        f"connectors and inventory writes, per partition × asset: {per_partition_ms:.1f} ms. The Dagster pass makes "
+        f"connectors and inventory writes, per partition × asset: {per_partition_ms:.1f} ms; Dagster alone, per "
+        f"partition × asset: {floor['seconds'] / max(1, floor['materialized_partitions']) * 1000:.2f} ms, so no "
+        f"collection through Dagster with daily partitions can take less than (connectors alone + Dagster alone) "
+        f"÷ connectors alone = {least:.2f}× here. The Dagster pass makes "
         f"{dagster['requests'] - alone['requests']} more requests than the connectors: the two Test Connections "
         f"(Karbon TenantSettings; EDM Login and Logout). Derived, not measured: at Karbon's real 120 requests per "
         f"minute the {fmt(alone['karbon_requests'])} Karbon requests alone take at least "
@@ -317,18 +414,18 @@ def run(quick: bool = False) -> Section:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.dagster_backfill child")
-    parser.add_argument("mode", choices=("dagster", "connectors", "connectors-write"))
+    parser.add_argument("mode", choices=("dagster", "connectors", "connectors-write", "floor"))
     parser.add_argument("--days", type=int, required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--karbon-url", required=True)
-    parser.add_argument("--karbon-app", required=True)
-    parser.add_argument("--karbon-key", required=True)
-    parser.add_argument("--edm-url", required=True)
-    parser.add_argument("--edm-user", required=True)
-    parser.add_argument("--edm-password", required=True)
+    parser.add_argument("--karbon-url", default="")
+    parser.add_argument("--karbon-app", default="")
+    parser.add_argument("--karbon-key", default="")
+    parser.add_argument("--edm-url", default="")
+    parser.add_argument("--edm-user", default="")
+    parser.add_argument("--edm-password", default="")
     args = parser.parse_args(argv)
     args.write = args.mode == "connectors-write"
-    (dagster_child if args.mode == "dagster" else connectors_child)(args)
+    {"dagster": dagster_child, "floor": floor_child}.get(args.mode, connectors_child)(args)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
