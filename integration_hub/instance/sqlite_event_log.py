@@ -94,8 +94,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def dispose(self) -> None:
         super().dispose()
-        while self._engines:
-            self._engines.popitem()[1].dispose()
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
 
     # ------------------------------------------------------------------------------ batch writes
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
@@ -126,16 +127,31 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         rows = [self._event_to_row(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
             conn.execute(SqlEventLogStorageTable.insert(), rows)
-        # The index shard mirrors every asset event with ids of its own; tags and the asset summary
-        # rows point at those ids.
+        # The index shard mirrors every asset event with ids of its own; tags and the asset summary rows
+        # point at those ids. (On SQLite, RETURNING in parameter order means one INSERT per row, still in
+        # the one transaction.)
         returning_ids = SqlEventLogStorageTable.insert().returning(
             SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
         )
+        try:
+            with self.index_transaction() as conn:
+                event_ids = [int(row[0]) for row in conn.execute(returning_ids, rows)]
+                self._store_asset_event_tags(conn, events, event_ids)
+                for event, event_id in _summary_updates(events, event_ids):
+                    self._store_asset_event(conn, event, event_id)
+        except Exception:
+            # The run shard already holds the rows. Raising now would make Dagster store the whole batch
+            # again event by event (run shard included); mirror them in the index one by one instead.
+            for event in events:
+                self._mirror_in_index(event)
+
+    def _mirror_in_index(self, event: EventLogEntry) -> None:
+        """The index half of ``SqliteEventLogStorage.store_event`` for one plain asset event."""
         with self.index_transaction() as conn:
-            event_ids = [int(row[0]) for row in conn.execute(returning_ids, rows)]
-            self._store_asset_event_tags(conn, events, event_ids)
-            for event, event_id in _last_per_asset_and_type(events, event_ids):
-                self._store_asset_event(conn, event, event_id)
+            inserted = conn.execute(SqlEventLogStorageTable.insert().values(**self._event_to_row(event)))
+            event_id = int(inserted.inserted_primary_key[0])
+            self._store_asset_event_tags(conn, [event], [event_id])
+            self._store_asset_event(conn, event, event_id)
 
 
 def _is_plain_asset_event(event: EventLogEntry) -> bool:
@@ -148,13 +164,19 @@ def _is_plain_asset_event(event: EventLogEntry) -> bool:
     )
 
 
-def _last_per_asset_and_type(
-    events: Sequence[EventLogEntry], event_ids: Sequence[int]
-) -> list[tuple[EventLogEntry, int]]:
-    """The last event of each (asset, event type), in batch order: applying only these to the asset
-    summary rows leaves every "latest" column as applying all of them one by one would."""
+def _summary_updates(events: Sequence[EventLogEntry], event_ids: Sequence[int]) -> list[tuple[EventLogEntry, int]]:
+    """The events to apply to the asset summary rows: the last of each (asset, event type).
+
+    Every column those rows keep is "the latest", so applying only these leaves what applying all of them
+    one by one would; assets go in the order of their first event, so a new asset's row gets the id it
+    would have got event by event.
+    """
+    first: dict[str, int] = {}
     last: dict[tuple[str, str], int] = {}
     for index, event in enumerate(events):
         dagster_event = event.get_dagster_event()
-        last[(str(dagster_event.asset_key), dagster_event.event_type_value)] = index
-    return [(events[index], event_ids[index]) for index in sorted(last.values())]
+        asset = str(dagster_event.asset_key)
+        first.setdefault(asset, index)
+        last[(asset, dagster_event.event_type_value)] = index
+    ordered = sorted(last.items(), key=lambda item: (first[item[0][0]], item[1]))
+    return [(events[index], event_ids[index]) for _, index in ordered]

@@ -148,3 +148,28 @@ def test_wiping_the_event_log_starts_clean_and_keeps_working(embedded: dg.Dagste
     assert embedded.get_materialized_partitions(days.key) == set()
     assert _range(embedded, "2024-01-05", "2024-01-06").success
     assert sorted(embedded.get_materialized_partitions(days.key)) == ["2024-01-05", "2024-01-06"]
+
+
+def test_an_index_write_failing_mid_batch_stores_nothing_twice(
+    stock: dg.DagsterInstance, embedded: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run shard is committed before the index; if the index write then fails (say the database stays
+    locked past the busy timeout), the batch is mirrored event by event instead of Dagster storing it all
+    again."""
+    original = BatchingSqliteEventLogStorage._store_asset_event_tags
+    failures = []
+
+    def fail_once(self, conn, events, event_ids):  # type: ignore[no-untyped-def]
+        if not failures and len(events) > 1:
+            failures.append(len(events))
+            raise RuntimeError("database is locked")
+        return original(self, conn, events, event_ids)
+
+    monkeypatch.setattr(BatchingSqliteEventLogStorage, "_store_asset_event_tags", fail_once)
+    for instance in (stock, embedded):
+        assert _range(instance, "2024-01-01", "2024-01-10").success
+    assert failures == [10]  # the run's planned materializations
+    ours = _history(embedded)
+    assert ours == _history(stock)
+    kinds = Counter(kind for kind, _ in ours["events"][0])  # type: ignore[index]
+    assert kinds["ASSET_MATERIALIZATION_PLANNED"] == kinds["ASSET_MATERIALIZATION"] == 10
