@@ -43,12 +43,6 @@ def partition_key(company: str, day: date) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({"company": company, "date": day.isoformat()})
 
 
-def partition_company_day(key: str | dg.MultiPartitionKey) -> tuple[str, date]:
-    """The (company, day) a partition key names."""
-    dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key)
-    return dims["company"], date.fromisoformat(dims["date"])
-
-
 def company_windows(keys: Iterable[str | dg.MultiPartitionKey]) -> list[tuple[str, DateWindow]]:
     """Group partition keys by company into maximal runs of consecutive days.
 
@@ -57,8 +51,8 @@ def company_windows(keys: Iterable[str | dg.MultiPartitionKey]) -> list[tuple[st
     """
     days_by_company: dict[str, set[date]] = defaultdict(set)
     for key in keys:
-        company, day = partition_company_day(key)
-        days_by_company[company].add(day)
+        dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key)
+        days_by_company[dims["company"]].add(date.fromisoformat(dims["date"]))
     windows: list[tuple[str, DateWindow]] = []
     for company in sorted(days_by_company):
         days = sorted(days_by_company[company])

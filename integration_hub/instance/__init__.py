@@ -15,7 +15,6 @@ run-queue limits (a test keeps them equal):
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +39,9 @@ EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 EVENT_BATCH_SIZE = 1000
 
 
-def enable_event_batching(environ: MutableMapping[str, str] = os.environ) -> None:
+def enable_event_batching() -> None:
     """Turn on Dagster's batched event writes for this process and the ones it starts (unless set)."""
-    environ.setdefault(EVENT_BATCH_ENV, str(EVENT_BATCH_SIZE))
+    os.environ.setdefault(EVENT_BATCH_ENV, str(EVENT_BATCH_SIZE))
 
 
 def embedded_instance_config(dagster_home: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import groupby
 from typing import Any
 
 from dagster._core.events import ASSET_EVENTS, BATCH_WRITABLE_EVENTS
@@ -105,18 +106,12 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         Asset check events (a run's planned check evaluations travel in the same batch as its planned
         materializations) keep Dagster's own path, which also writes the check tables.
         """
-        group: list[EventLogEntry] = []
-        for event in events:
-            if _is_plain_asset_event(event) and (not group or group[0].run_id == event.run_id):
-                group.append(event)
-                continue
-            self._store_asset_events(group)
-            group = []
-            if _is_plain_asset_event(event):
-                group.append(event)
+        for (plain, _run_id), same in groupby(events, key=lambda e: (_is_plain_asset_event(e), e.run_id)):
+            if plain:
+                self._store_asset_events(list(same))
             else:
-                self.store_event(event)
-        self._store_asset_events(group)
+                for event in same:
+                    self.store_event(event)
 
     def _store_asset_events(self, events: Sequence[EventLogEntry]) -> None:
         if not events:
