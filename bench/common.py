@@ -2,7 +2,7 @@
 
 Peak RSS is only meaningful per process, so anything whose memory is reported runs in a fresh child
 (``python -m bench.<module> child ...``) that prints one JSON line last, with its own peak RSS from
-``getrusage(RUSAGE_SELF)``. Repetitions are summarised as min / median / max; each :class:`Target` names
+``VmHWM`` in ``/proc/self/status``. Repetitions are summarised as min / median / max; each :class:`Target` names
 which statistic it is judged on and compares the raw number, never a rounded one.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -120,8 +119,15 @@ class Section:
 
 # ------------------------------------------------------------------------------------------ processes
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MiB (Linux reports ``ru_maxrss`` in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size in MiB: ``VmHWM`` from ``/proc/self/status`` (KiB).
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux it survives fork and exec, so a child started by the
+    harness would report at least the harness's own peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: peak RSS needs Linux")
 
 
 def current_rss_mb() -> float:

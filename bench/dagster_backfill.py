@@ -46,6 +46,13 @@ QUICK_DAYS = 184
 UNLIMITED = 1_000_000  # requests per minute: the client never waits
 
 
+def _days_per_run() -> int:
+    """What the activation sensor requests per ranged run (``HUB_MAX_DAYS_PER_RUN``, 92 by default)."""
+    from integration_hub.settings import CollectionConfig
+
+    return CollectionConfig.from_env().max_days_per_run
+
+
 def _history(days: int) -> tuple[date, date, date]:
     """(first day, yesterday, today): the activation sensor backfills from the start date to yesterday."""
     today = datetime.now(UTC).date()
@@ -164,7 +171,7 @@ def floor_child(args: argparse.Namespace) -> None:
     from integration_hub.assets.partitions import chunk_range
     from integration_hub.assets.streams import streams_of
     from integration_hub.instance import enable_event_batching, ensure_embedded_instance
-    from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG
+    from integration_hub.jobs import run_tags
     from integration_hub.local_runs import QUIET_RUN_CONFIG
 
     first, yesterday, _today = _history(args.days)
@@ -180,7 +187,7 @@ def floor_child(args: argparse.Namespace) -> None:
             key=key,
             partitions_def=partitions,
             pool=f"floor_{integration_id}",
-            backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=92),
+            backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=_days_per_run()),
             check_specs=[dg.AssetCheckSpec("duplicates", asset=key), dg.AssetCheckSpec("counts", asset=key)],
         )
         def _nothing(context):  # type: ignore[no-untyped-def]
@@ -205,11 +212,8 @@ def floor_child(args: argparse.Namespace) -> None:
         instance.add_dynamic_partitions("floor_companies", [COMPANY])
         for integration_id in groups:
             job = defs.resolve_job_def(f"floor_{integration_id}")
-            for chunk_first, chunk_last in chunk_range(first, yesterday, 92):
-                tags = {
-                    RANGE_START_TAG: f"{COMPANY}|{chunk_first.isoformat()}",
-                    RANGE_END_TAG: f"{COMPANY}|{chunk_last.isoformat()}",
-                }
+            for chunk_first, chunk_last in chunk_range(first, yesterday, _days_per_run()):
+                tags = run_tags(integration_id, COMPANY, chunk_first, chunk_last)
                 if not job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_RUN_CONFIG).success:
                     raise SystemExit(f"floor run {tags} failed")
                 runs += 1
@@ -234,7 +238,7 @@ def connectors_child(args: argparse.Namespace) -> None:
         engine = make_engine(f"sqlite:///{args.workdir}/hub.db")
         upgrade(engine)
     first, yesterday, _today = _history(args.days)
-    chunks = chunk_range(first, yesterday, 92)
+    chunks = chunk_range(first, yesterday, _days_per_run())
     settings = _connector_settings(args)
     rows: dict[str, int] = {}
     windows = 0

@@ -5,7 +5,7 @@ Each measurement is a fresh child process that opens (and migrates) a fresh hub 
 Karbon time entry: amount, quantity, unit, counterparty, description and a 19-field payload) spread over the
 365 days of one window, exactly as a collection run hands a connector's stream to the store. rows/s is N ÷
 the seconds ``replace_window`` took (spooling, the one transaction, the commit; generating a record costs a
-few microseconds and is included). Peak RSS is the child's ``getrusage`` maximum; "before" is its RSS after
+few microseconds and is included). Peak RSS is the child's own ``VmHWM``; "before" is its RSS after
 imports and migrations, just before the write. PostgreSQL (127.0.0.1:5432, user postgres) gets a database
 created for each measurement and dropped after it.
 

@@ -128,7 +128,6 @@ def _measure(pillar: Pillar, days: int, reps: int) -> dict[str, Any]:
                     "rows_per_s": rows / seconds,
                     "ceiling": pillar.rate * rows_per_request,
                     "requests": stats["requests"],
-                    "client_requests": connector.stats.requests,
                     "status_429": stats["by_status"].get("429", 0),
                     "late_429": _late_429s(stats["status_sequence"]),
                 }

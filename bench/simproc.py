@@ -90,7 +90,6 @@ def _karbon(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Callable[[],
         return {
             "requests": len(log),
             "by_status": dict(Counter(str(r.status) for r in log)),
-            "by_entity": dict(Counter(r.path.split("/")[2] if r.path.count("/") >= 2 else r.path for r in log)),
             "status_sequence": [r.status for r in log],
         }
 
@@ -119,7 +118,6 @@ def _edm(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Callable[[], di
         return {
             "requests": len(calls),
             "by_status": dict(Counter(str(c.status) for c in calls)),
-            "by_entity": dict(Counter(c.operation for c in calls)),
         }
 
     def reset() -> None:

@@ -13,7 +13,7 @@ Endpoints, both sides: ``IndividualTimeEntries`` (``$filter`` on Date, 1000 per 
 the whole simulated history. The simulator keeps Karbon's 120 requests per window with a 3 s window.
 
 Each side runs in its own fresh process (one at a time, alternating which goes first), so peak RSS is
-that process's own ``getrusage`` maximum and wall time is the whole process, interpreter start included;
+that process's own peak RSS (``VmHWM``) and wall time is the whole process, interpreter start included;
 requests are what the simulator logged for that run, 429 answers included. dlt's anonymous telemetry is
 switched off (no traffic leaves the machine).
 """
@@ -21,8 +21,6 @@ switched off (no traffic leaves the machine).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import PLOTS_DIR, ROOT, Section, Summary, Table, Target, emit, fmt
+from bench.common import PLOTS_DIR, ROOT, Section, Summary, Table, Target, emit, fmt, run_child
 from bench.simproc import SimProcess
 
 END = date(2026, 11, 1)
@@ -178,49 +176,19 @@ def dlt_child(args: argparse.Namespace) -> None:
     counts = pipeline.last_trace.last_normalize_info.row_counts
     tables = {name: count for name, count in counts.items() if not name.startswith("_dlt")}
     root = {name: count for name, count in tables.items() if "__" not in name}
-    emit({"seconds": seconds, "rows": tables, "root_rows": sum(root.values()), "all_rows": sum(tables.values())})
+    emit({"seconds": seconds, "rows": tables, "root_rows": sum(root.values())})
 
 
 # ------------------------------------------------------------------------------------------ parent
 def _run_side(side: str, sim: SimProcess, login: list[str], days: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{side}-") as workdir:
-        env = {
-            **os.environ,
-            "RUNTIME__DLTHUB_TELEMETRY": "false",
-            "DLT_DATA_DIR": workdir,
-            "PYTHONPATH": str(ROOT),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "bench.versus_dlt",
-            "child",
-            side,
-            "--url",
-            sim.url,
-            "--app",
-            login[0],
-            "--key",
-            login[1],
-            "--days",
-            str(days),
-            "--rate",
-            str(LIMIT / WINDOW_SECONDS),
-            "--workdir",
-            workdir,
-        ]
+        args = [side, "--url", sim.url, "--app", login[0], "--key", login[1], "--days", str(days)]
+        args += ["--rate", str(LIMIT / WINDOW_SECONDS), "--workdir", workdir]
+        env = {"RUNTIME__DLTHUB_TELEMETRY": "false", "DLT_DATA_DIR": workdir, "PYTHONPATH": str(ROOT)}
         sim.reset()
         started = time.perf_counter()
-        completed = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-            command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600, check=False
-        )
+        result = run_child("bench.versus_dlt", args, env=env, timeout=600)
         wall = time.perf_counter() - started
-        if completed.returncode != 0:
-            tail = "\n".join(completed.stderr.strip().splitlines()[-12:])
-            raise RuntimeError(f"{side} pipeline failed (exit {completed.returncode}):\n{tail}")
-        import json
-
-        result = json.loads([line for line in completed.stdout.splitlines() if line.startswith("{")][-1])
         stats = sim.stats()
         return {
             **result,

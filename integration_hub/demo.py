@@ -221,7 +221,7 @@ def data_plane(first: date, last: date) -> None:
 
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
-    from integration_hub.jobs import job_name, run_tags
+    from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG, job_name, run_tags
     from integration_hub.local_runs import activation_tick, execute_run
     from integration_hub.resources.hub import HubResource
     from integration_hub.settings import HubSettings
@@ -254,8 +254,8 @@ def data_plane(first: date, last: date) -> None:
                 )
                 status = "SUCCESS" if outcome.success else "FAILURE"
                 print(
-                    f"  {outcome.dagster_run.job_name} {request.tags.get('dagster/asset_partition_range_start')} .. "
-                    f"{request.tags.get('dagster/asset_partition_range_end')}: {status}, "
+                    f"  {outcome.dagster_run.job_name} {request.tags.get(RANGE_START_TAG)} .. "
+                    f"{request.tags.get(RANGE_END_TAG)}: {status}, "
                     f"{len(outcome.get_asset_materialization_events())} partition materializations, "
                     f"{rows} rows in {time.monotonic() - started:.1f}s",
                     flush=True,

@@ -109,7 +109,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     company=company,
                     integration_id=spec.integration_id,
                     ok=False,
-                    details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
+                    details=f"{spec.stream} {written}: failed, previous rows kept: {message}",
                     run_id=context.run.run_id,
                 )
                 # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the
@@ -118,7 +118,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                     exc, AuthenticationError | ConfigurationError | CollectionRefused | InventoryError
                 )
                 raise dg.Failure(
-                    description=f"{company}/{spec.integration_id} {spec.stream} {window}: {message}",
+                    description=f"{company}/{spec.integration_id} {spec.stream} {written}: {message}",
                     allow_retries=retryable,
                 ) from None
             finally:
@@ -138,7 +138,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
                 company=company,
                 integration_id=spec.integration_id,
                 ok=True,
-                details=f"{spec.stream} {window}: {result.total} rows in {window_stats.requests} requests, "
+                details=f"{spec.stream} {written}: {result.total} rows in {window_stats.requests} requests, "
                 f"{time.monotonic() - window_started:.1f}s",
                 run_id=context.run.run_id,
             )
