@@ -54,10 +54,6 @@ class SimulatorState(Generic[CallT]):
                 return 503
         return None
 
-    def should_fail(self) -> bool:
-        """Whether this request fails with HTTP 503 (for simulators that only inject 503s)."""
-        return self.injected_failure() is not None
-
     def record(self, call: CallT) -> None:
         with self._lock:
             self.calls.append(call)

@@ -258,9 +258,9 @@ def build_app(sim: IsnetSimulator) -> Starlette:
                 f"The message with Action '{action}' cannot be processed at the receiver, due to a ContractFilter "
                 "mismatch at the EndpointDispatcher.",
             )
-        if sim.should_fail():
-            sim.record(SimCall(operation, None, 503))
-            return PlainTextResponse("Service Unavailable", status_code=503)
+        if (status := sim.injected_failure()) is not None:
+            sim.record(SimCall(operation, None, status))
+            return PlainTextResponse("Service Unavailable", status_code=status)
         body = soap.operation_element
         if body.tag != etree.QName(SERVICE_NAMESPACE, operation).text:
             sim.record(SimCall(operation, None, 500, "DeserializationFailed"))

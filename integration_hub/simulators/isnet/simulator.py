@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from integration_hub.connectors.base import DateWindow
 from integration_hub.connectors.efatura.ubl import Invoice, parse_invoice
 from integration_hub.simulators.efatura.common import SimulatorState
-from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox
+from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox, vkn_with_check
 from integration_hub.simulators.isnet.app import SimCall, build_app
 
 TEST_VKN = "4810173324"  # İşNet's public test company
@@ -42,9 +42,9 @@ class IsnetCompany:
 
 
 def generated_vkns(seed: int, count: int) -> list[str]:
-    """İşNet's test VKN first, then deterministic 10-digit VKNs."""
+    """İşNet's test VKN first, then deterministic VKNs with a valid check digit."""
     rng = random.Random(f"isnet-companies-{seed}")
-    return [TEST_VKN] + [str(rng.randrange(10**9, 10**10)) for _ in range(count - 1)]
+    return [TEST_VKN] + [vkn_with_check(str(rng.randrange(10**8, 10**9))) for _ in range(count - 1)]
 
 
 class IsnetSimulator(SimulatorState[SimCall]):

@@ -392,9 +392,9 @@ def build_app(sim: QnbSimulator) -> Starlette:
             sim.record(SimCall("?", None, 500, "S:Client"))
             return fault_response("S:Client", f"Couldn't create SOAP message: {exc}")
         operation = soap.operation
-        if sim.should_fail():
-            sim.record(SimCall(operation, None, 503))
-            return PlainTextResponse("Service Temporarily Unavailable", status_code=503)
+        if (status := sim.injected_failure()) is not None:
+            sim.record(SimCall(operation, None, status))
+            return PlainTextResponse("Service Temporarily Unavailable", status_code=status)
         handler = service.handlers.get(operation)
         if handler is None:
             sim.record(SimCall(operation, None, 500, "S:Client"))

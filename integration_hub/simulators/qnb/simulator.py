@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from integration_hub.connectors.base import DateWindow
 from integration_hub.simulators.efatura.common import SimulatorState
-from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox
+from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox, vkn_with_check
 from integration_hub.simulators.qnb.app import SimCall, build_app
 from integration_hub.simulators.qnb.mailbox import Mailbox
 
@@ -60,10 +60,12 @@ class QnbAccount:
 
 
 def generated_companies(seed: int, count: int) -> list[Company]:
-    """``count`` companies with deterministic 10-digit VKNs and Turkish trade names."""
+    """``count`` companies with deterministic VKNs (valid check digit) and Turkish trade names."""
     rng = random.Random(f"qnb-companies-{seed}")
     return [
-        Company(f"c{index}", str(rng.randrange(10**9, 10**10)), f"{_NAMES[(index - 1) % len(_NAMES)]} A.Ş.")
+        Company(
+            f"c{index}", vkn_with_check(str(rng.randrange(10**8, 10**9))), f"{_NAMES[(index - 1) % len(_NAMES)]} A.Ş."
+        )
         for index in range(1, count + 1)
     ]
 

@@ -265,9 +265,9 @@ def action_not_supported(action: str) -> Response:
     )
 
 
-def service_unavailable() -> Response:
+def service_unavailable(status: int = 503) -> Response:
     """What IIS answers when the application pool is down: HTML, no SOAP fault."""
-    return HTMLResponse("<html><body><h1>Service Unavailable</h1></body></html>", status_code=503)
+    return HTMLResponse("<html><body><h1>Service Unavailable</h1></body></html>", status_code=status)
 
 
 Handler = Callable[[Mailbox, etree._Element, dict[str, Any]], etree._Element]
@@ -304,9 +304,9 @@ class IntegrationService:
             self.sim.record(SimCall("?", None, 500, "fault: s:Client"))
             return fault_response("s:Client", f"The request could not be read: {exc}")
         operation = soap.operation
-        if self.sim.should_fail():
-            self.sim.record(SimCall(operation, None, 503, "injected"))
-            return service_unavailable()
+        if (status := self.sim.injected_failure()) is not None:
+            self.sim.record(SimCall(operation, None, status, "injected"))
+            return service_unavailable(status)
         handler = self.handlers.get(operation)
         if handler is None or soap.soap_action != f"{ACTION_PREFIX}{operation}":
             self.sim.record(SimCall(operation, None, 500, "fault: a:ActionNotSupported"))

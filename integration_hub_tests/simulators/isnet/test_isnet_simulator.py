@@ -250,13 +250,14 @@ def test_state_changing_operations_are_implemented_and_recorded(served) -> None:
     assert "SendInvoiceReply" in sim.STATE_CHANGING_OPERATIONS and sim.calls_to("SendInvoiceReply")
 
 
-def test_fault_injection_answers_bare_503s_then_recovers() -> None:
+def test_fault_injection_answers_the_queued_bare_statuses_then_recovers() -> None:
     sim = IsnetSimulator(seed=2, start=START, days=2, per_day=(0, 1))
     with running(sim.app) as base:
-        sim.fail_next(2)
+        sim.fail_next(1)
+        sim.fail_next(1, status=500)
         responses = [_call(base, _search_request()) for _ in range(3)]
-    assert [r.status_code for r in responses] == [503, 503, 200] and b"Envelope" not in responses[0].content
-    assert [(c.operation, c.status) for c in sim.calls] == [("SearchInvoice", s) for s in (503, 503, 200)]
+    assert [r.status_code for r in responses] == [503, 500, 200] and b"Envelope" not in responses[0].content
+    assert [(c.operation, c.status) for c in sim.calls] == [("SearchInvoice", s) for s in (503, 500, 200)]
     always = IsnetSimulator(seed=2, start=START, days=2, per_day=(0, 1), fail_rate=1.0)
     with running(always.app) as base:
         assert _call(base, _search_request()).status_code == 503

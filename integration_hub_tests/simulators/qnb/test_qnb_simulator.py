@@ -274,14 +274,15 @@ def test_ws_login_session_cookie_and_expiry() -> None:
     ]
 
 
-def test_fault_injection_answers_bare_503s_then_recovers() -> None:
+def test_fault_injection_answers_the_queued_bare_statuses_then_recovers() -> None:
     sim = QnbSimulator(seed=3, start=START, days=2, per_day=(0, 1))
     with running(sim.app) as base:
-        sim.fail_next(2)
+        sim.fail_next(1)
+        sim.fail_next(1, status=500)
         responses = [_list_in(sim, base, 0) for _ in range(3)]
-    assert [r.status_code for r in responses] == [503, 503, 200]
+    assert [r.status_code for r in responses] == [503, 500, 200]
     assert b"Envelope" not in responses[0].content
-    assert [(c.operation, c.status) for c in sim.calls] == [("gelenBelgeleriListeleExt", s) for s in (503, 503, 200)]
+    assert [(c.operation, c.status) for c in sim.calls] == [("gelenBelgeleriListeleExt", s) for s in (503, 500, 200)]
     always = QnbSimulator(seed=3, start=START, days=2, per_day=(0, 1), fail_rate=1.0)
     with running(always.app) as base:
         assert _list_in(always, base, 0).status_code == 503
