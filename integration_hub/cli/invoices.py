@@ -15,8 +15,7 @@ import typer
 from integration_hub.cli.context import JSON_OPTION, console, fail, print_json, print_table
 from integration_hub.connectors.efatura.records import invoice_fields, line_fields
 from integration_hub.connectors.efatura.ubl import Invoice, InvoiceParseError, parse_documents
-
-MAX_FILE_BYTES = 256 * 1024 * 1024
+from integration_hub.connectors.efatura.ubl.unwrap import MAX_INPUT_BYTES as MAX_FILE_BYTES
 
 
 def _read(path: Path) -> bytes:

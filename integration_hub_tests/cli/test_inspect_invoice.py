@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from integration_hub.cli import app
 from integration_hub.simulators.efatura.documents import zip_documents
+from integration_hub_tests.connectors.efatura.ubl.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "efatura-samples"
 runner = CliRunner()
 
 

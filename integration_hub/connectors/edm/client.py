@@ -45,7 +45,6 @@ class EdmInvoice:
     """One ``INVOICE`` of a ``GetInvoice`` answer: its identity, creation second and decoded content."""
 
     uuid: str
-    number: str
     cdate: datetime
     content: bytes | None
 
@@ -247,7 +246,7 @@ class EdmClient(ProviderClient):
             content = decode_base64(
                 encoded, f"{PROVIDER}: GetInvoice returned CONTENT that is not base64 for invoice {invoice_uuid}"
             )
-        return EdmInvoice(uuid=invoice_uuid, number=element.get("ID") or "", cdate=cdate, content=content)
+        return EdmInvoice(uuid=invoice_uuid, cdate=cdate, content=content)
 
     def invoices(self, direction: str, first: date, last: date) -> Iterator[EdmInvoice]:
         """Every invoice of ``direction`` issued ``first``..``last``, each once, following the ``CDATE``

@@ -27,8 +27,7 @@ ACTION_PREFIX = "http://tempuri.org/EFaturaEDMPort/"
 LOGIN = "Login"
 LOGOUT = "Logout"
 GET_INVOICE = "GetInvoice"
-# Never called by the connector: it changes what READ_INCLUDED=false returns for every other client.
-MARK_INVOICE = "MarkInvoice"
+# MarkInvoice is never called: it changes what READ_INCLUDED=false returns for every other client.
 
 # Documents per GetInvoice call with content inline (EDM's documented default; izibiz documents 100 as the
 # maximum with content). A page shorter than this is the last one.

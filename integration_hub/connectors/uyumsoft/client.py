@@ -66,8 +66,6 @@ class Page:
     say (an answer without ``Value`` is a definite empty page: count 0)."""
 
     items: list[etree._Element]
-    page_index: int
-    page_size: int
     total_count: int | None
     total_pages: int | None
 
@@ -256,7 +254,7 @@ class UyumsoftClient(ProviderClient):
         what = f"{self.provider} {name}"
         value = child(result, "Value")
         if value is None:  # CRS: nothing to report at all
-            return Page([], 0, 0, 0, 0)
+            return Page([], 0, 0)
         items_element = child(value, "Items")
         if items_element is not None:
             items = _elements(items_element)
@@ -264,8 +262,6 @@ class UyumsoftClient(ProviderClient):
             items = [child for child in _elements(value) if _field(child, "InvoiceId")]
         return Page(
             items=items,
-            page_index=_int(value.get("PageIndex"), what) or 0,
-            page_size=_int(value.get("PageSize"), what) or 0,
             total_count=_int(value.get("TotalCount"), what),
             total_pages=_int(value.get("TotalPages"), what),
         )

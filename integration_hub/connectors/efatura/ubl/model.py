@@ -135,10 +135,3 @@ class Invoice:
     def is_return(self) -> bool:
         return (self.type_code or "").upper() in RETURN_TYPE_CODES
 
-    def tax_amount_by_type(self) -> dict[str, Decimal]:
-        """Document-level tax summed per tax type code (several KDV rates share ``0015``)."""
-        amounts: dict[str, Decimal] = {}
-        for tax in self.taxes:
-            key = tax.type_code or ""
-            amounts[key] = amounts.get(key, Decimal(0)) + tax.amount
-        return amounts
