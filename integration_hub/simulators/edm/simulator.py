@@ -108,7 +108,7 @@ class EdmSimulator(SimulatorState[SimCall]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(seed=seed, fail_rate=fail_rate)
-        self.start = start or date.today() - timedelta(days=days)
+        self.start = start or date.today() - timedelta(days=days - 1)
         self.days = days
         self.accounts = {a.slug: a for a in (accounts if accounts is not None else default_accounts(companies, seed))}
         self.session_ttl = session_ttl

@@ -18,13 +18,12 @@ one line per account it accepts. Protocol details: :mod:`integration_hub.simulat
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from integration_hub.connectors.uyumsoft.settings import SERVICE_PATH
 from integration_hub.simulators.efatura.common import (
     add_credentials_argument,
     print_fields,
     serve_announced,
+    simulator_options,
     simulator_parser,
 )
 from integration_hub.simulators.uyumsoft.app import FLAVORS, SimCall, UyumsoftSimulator, create_app
@@ -50,14 +49,10 @@ def main(argv: list[str], *, flavor: str = "uyumsoft") -> None:
         parser.error("--companies must be positive (or 0 with --credentials)")
     try:
         app = create_app(
-            seed=args.seed,
+            **simulator_options(args),
             companies=args.companies,
-            start=date.today() - timedelta(days=args.days),
-            days=args.days,
             credentials=args.credentials,
-            per_day=tuple(args.per_day),
             page_size_max=args.page_size_max,
-            fail_rate=args.fail_rate,
             flavor=args.flavor,
             bulk_data=not args.no_bulk_data,
             unauthorized_as=args.unauthorized_as,

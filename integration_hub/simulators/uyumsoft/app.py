@@ -153,7 +153,7 @@ class UyumsoftSimulator(SimulatorState[SimCall]):
         self.page_size_max = page_size_max
         self.bulk_data = bulk_data
         self.unauthorized_as = unauthorized_as
-        self.start = start or date.today() - timedelta(days=days)
+        self.start = start or date.today() - timedelta(days=days - 1)
         self.days = days
         accounts = generated_accounts(companies, seed) + [account_from_credentials(c, seed) for c in credentials]
         if len({a.username for a in accounts}) != len(accounts) or len({a.slug for a in accounts}) != len(accounts):

@@ -48,8 +48,20 @@ def test_mailbox_shape_and_ordering() -> None:
         assert g.spec is not None and g.created_at > datetime.combine(g.issue_date, g.spec.issue_time, UTC)
         party = g.customer_vkn if g.direction == "in" else g.supplier_vkn
         assert party == "1234567803"
-        assert g.payable == g.tax_exclusive + g.tax_total - (g.spec.withholding_amount if g.spec else 0)
+        # The rendered document adds up: lines − allowances + tax − withholding = payable, as listed.
+        root = etree.fromstring(g.xml)
+        payable = Decimal(root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS))
+        assert payable == g.payable == (
+            _sum(root, "cac:InvoiceLine/cbc:LineExtensionAmount")
+            - _sum(root, "cac:AllowanceCharge[cbc:ChargeIndicator='false']/cbc:Amount")
+            + _sum(root, "cac:TaxTotal/cbc:TaxAmount")
+            - _sum(root, "cac:WithholdingTaxTotal/cbc:TaxAmount")
+        )
     assert {g.direction for g in mailbox} == {"in", "out"}
+
+
+def _sum(root: etree._Element, path: str) -> Decimal:
+    return sum((Decimal(x) for x in root.xpath(f"{path}/text()", namespaces=NS)), Decimal(0))
 
 
 def test_documents_are_ubl_tr_with_the_sample_structure() -> None:
