@@ -253,13 +253,14 @@ def checked_service_url(url: str, provider: str) -> str:
     try:
         parsed = httpx.URL(url)
     except Exception:
-        raise ConfigurationError(f"{provider}: '{url}' is not a URL") from None
+        raise ConfigurationError(f"{provider}: base_url is not a URL") from None
+    shown = str(parsed.copy_with(userinfo=b""))  # a user:password@ part never reaches a message
     if parsed.scheme == "https" or (parsed.scheme == "http" and parsed.host in LOOPBACK_HOSTS):
         if not parsed.host:
-            raise ConfigurationError(f"{provider}: base_url '{url}' has no host")
+            raise ConfigurationError(f"{provider}: base_url '{shown}' has no host")
         return url.rstrip("/")
     raise ConfigurationError(
-        f"{provider}: base_url must start with https:// (plain http:// only to 127.0.0.1/localhost), got '{url}'"
+        f"{provider}: base_url must start with https:// (plain http:// only to 127.0.0.1/localhost), got '{shown}'"
     )
 
 

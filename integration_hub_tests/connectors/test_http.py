@@ -165,3 +165,9 @@ def test_credentials_only_travel_over_https_or_loopback(url, accepted):
             checked_service_url(url, "provider")
     else:
         assert checked_service_url(url, "provider") == accepted
+
+
+def test_a_refused_url_is_named_without_its_user_info():
+    with pytest.raises(ConfigurationError) as caught:
+        checked_service_url("http://acme:s3cret-pw@efatura.example.com/Services", "provider")
+    assert "s3cret-pw" not in str(caught.value) and "efatura.example.com/Services" in str(caught.value)

@@ -121,9 +121,6 @@ class KarbonSimulator:
         with self._lock:
             self._targeted.extend([(method.upper(), path, status)] * count)
 
-    def firm(self, slug: str) -> Firm:
-        return next(f for f in self.firms if f.slug == slug)
-
     def requests_to(self, entity_path: str, firm: str | None = None) -> list[LoggedRequest]:
         """Logged requests whose path starts with ``/v3/<entity_path>``."""
         prefix = f"/v3/{entity_path}"

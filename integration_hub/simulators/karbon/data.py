@@ -106,13 +106,6 @@ class Firm:
     invoice_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     invoice_payments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def client(self, key: str) -> dict[str, Any] | None:
-        for collection in (self.contacts, self.organizations, self.client_groups):
-            for item in collection:
-                if key in (item.get("ContactKey"), item.get("OrganizationKey"), item.get("ClientGroupKey")):
-                    return item
-        return None
-
 
 def _moment_on(rng: random.Random, day: date) -> datetime:
     return midnight(day) + timedelta(seconds=rng.randint(0, 86399))
