@@ -44,6 +44,10 @@ EARLIEST_START_DATE = date(2000, 1, 1)
 # credentials, so anything else must be https://. The same rule guards the connectors
 # (``connectors.http.checked_service_url``); it is repeated here because the catalog depends on no other layer.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Longest value a field takes unless it declares its own ``max_length``: names and usernames are short,
+# URLs a little longer, secrets (JWT access keys, bot tokens) longest. A bound keeps a pasted file or a
+# runaway script from being stored, echoed and logged whole.
+DEFAULT_MAX_LENGTH = {"text": 256, "url": 2048, "secret": 8192}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ class SettingField:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     visible_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_length: int | None = None
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters a value may have (declared, else by kind: secret, URL or other text)."""
+        if self.max_length is not None:
+            return self.max_length
+        if self.secret:
+            return DEFAULT_MAX_LENGTH["secret"]
+        return DEFAULT_MAX_LENGTH["url" if self.type is FieldType.URL else "text"]
 
     def applies(self, values: Mapping[str, Any]) -> bool:
         return all(values.get(other) in allowed for other, allowed in self.visible_when.items())
@@ -94,6 +108,9 @@ class SettingField:
             raise ValueError("must be true or false")
         text = raw if isinstance(raw, str) else str(raw)
         text = text.strip()
+        if len(text) > self.length_limit:
+            # The value itself is never repeated: it may be a secret, and it is too long to read anyway.
+            raise ValueError(f"is {len(text)} characters long; at most {self.length_limit} are allowed")
         if self.type is FieldType.INTEGER:
             if isinstance(raw, bool) or not re.fullmatch(r"[+-]?\d+", text):
                 raise ValueError("must be a whole number")
@@ -223,6 +240,8 @@ class IntegrationDefinition:
             if not spec.applies(cleaned):
                 cleaned.pop(spec.name, None)
                 continue
-            if complete and spec.required and spec.name not in cleaned and spec.name not in present_secrets:
+            missing = spec.name not in cleaned and spec.name not in present_secrets
+            invalid = any(error.field == spec.name for error in errors)  # one reason per field
+            if complete and spec.required and missing and not invalid:
                 errors.append(FieldError(spec.name, "is required"))
         return cleaned, errors

@@ -82,4 +82,5 @@ def log(
             )
             for e in entries
         ],
+        empty="no entries match",
     )

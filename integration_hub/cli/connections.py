@@ -321,4 +321,5 @@ def list_connections(
             )
             for r in records
         ],
+        empty="no connections match",
     )

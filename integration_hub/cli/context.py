@@ -81,11 +81,18 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_default, indent=2, ensure_ascii=False) + "\n")
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def print_table(
+    title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str | None = None
+) -> None:
+    """A rich table; with ``empty`` a listing that matched nothing says so instead of drawing a bare header."""
+    materialized = [list(row) for row in rows]
+    if not materialized and empty is not None:
+        console.print(empty)
+        return
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
+    for row in materialized:
         table.add_row(*["" if v is None else str(v) for v in row])
     console.print(table)
 

@@ -29,7 +29,7 @@ def inventory(
         print_json(rows)
         return
     if not rows:
-        console.print("no rows in the inventory for this selection", markup=False)
+        console.print("no rows in the inventory match", markup=False)
         return
     print_table(
         "Data inventory",

@@ -122,13 +122,13 @@ class ConnectionService:
             record = rows.get(conn, company, integration_id, for_update=True)
             if record is not None and record.state in ON_STATES:
                 raise StateError(f"{company}/{integration_id} is {record.state}; use edit to change it")
-            settings, secrets, changed = self._merge(definition, record, values, complete=False)
+            settings, secrets, changed = self._merge(definition, record, values, complete=False, verb="save")
             self._write(conn, definition, company, record, "draft", settings, secrets, by)
             self._log(
                 conn,
                 Action.SAVE_DRAFT,
                 Status.SUCCESS,
-                _changes_text(definition, changed, settings),
+                _changes_text(definition, changed, settings, record.settings if record else None),
                 company,
                 integration_id,
                 by,
@@ -152,7 +152,7 @@ class ConnectionService:
             raise StateError(f"{company}/{integration_id} is already connected; use edit to change it")
         if record is not None and record.state == "paused":
             raise StateError(f"{company}/{integration_id} is paused; use resume")
-        settings, secrets, changed = self._merge(definition, record, values, complete=True)
+        settings, secrets, changed = self._merge(definition, record, values, complete=True, verb="connect")
         tested = None if skip_test else self._test_or_refuse(definition, company, settings, secrets, by, "connect")
         with self.store.engine.begin() as conn:
             current = rows.get(conn, company, integration_id, for_update=True)
@@ -161,7 +161,7 @@ class ConnectionService:
                 self._store_test(conn, company, integration_id, tested, by)
             detail = "connected" + ("" if record is None else " again") + (" without a test" if skip_test else "")
             if changed:
-                detail += "; " + _changes_text(definition, changed, settings)
+                detail += "; " + _changes_text(definition, changed, settings, record.settings if record else None)
             self._log(conn, Action.CONNECT, Status.SUCCESS, detail, company, integration_id, by)
         return self.get(company, integration_id)
 
@@ -177,7 +177,7 @@ class ConnectionService:
         definition = self.definition(integration_id)
         record = self.get(company, integration_id)
         live = record.state in ON_STATES
-        settings, secrets, changed = self._merge(definition, record, values, complete=live)
+        settings, secrets, changed = self._merge(definition, record, values, complete=live, verb="edit")
         if not changed:
             raise ValidationError("nothing to change: give at least one field")
         if live and not skip_test:
@@ -189,7 +189,7 @@ class ConnectionService:
                 conn,
                 Action.EDIT,
                 Status.SUCCESS,
-                _changes_text(definition, changed, settings),
+                _changes_text(definition, changed, settings, record.settings),
                 company,
                 integration_id,
                 by,
@@ -212,7 +212,7 @@ class ConnectionService:
         record = self.get(company, integration_id)
         if record.state == "paused":
             # Settings may have been saved under older rules: re-check before switching collection back on.
-            self._merge(definition, record, {}, complete=True)
+            self._merge(definition, record, {}, complete=True, verb="resume")
         return self._transition(
             company, integration_id, by, Action.RESUME, {"paused"}, "connected", "collection resumed where it stopped"
         )
@@ -249,7 +249,7 @@ class ConnectionService:
         """Test the stored connection (any state with complete settings); logged either way."""
         definition = self.definition(integration_id)
         record = self.get(company, integration_id)
-        settings, secrets, _ = self._merge(definition, record, {}, complete=True)
+        settings, secrets, _ = self._merge(definition, record, {}, complete=True, verb="test")
         result = self._run_test(definition, company, settings, secrets)
         with self.store.engine.begin() as conn:
             self._record_test(conn, definition, company, result, by)
@@ -327,15 +327,19 @@ class ConnectionService:
         values: Mapping[str, Any],
         *,
         complete: bool,
+        verb: str,
     ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
-        """Stored settings + requested changes, validated. Returns (settings, full secret bag, changed names)."""
+        """Stored settings + requested changes, validated. Returns (settings, full secret bag, changed names).
+
+        ``verb`` is the user's command (``edit``, ``test``...): errors say what could not be done.
+        """
         unknown = [
             FieldError(name, f"is not a field of {definition.name}")
             for name in values
             if name not in definition.field_names
         ]
         if unknown:
-            raise ValidationError.from_fields(f"cannot save {definition.id}", unknown)
+            raise ValidationError.from_fields(f"cannot {verb} {definition.id}", unknown)
         settings = dict(record.settings) if record else {}
         new_secrets: dict[str, str] = {}
         changed: list[str] = []
@@ -355,8 +359,7 @@ class ConnectionService:
             {**settings, **new_secrets}, complete=complete, today=self._today(), present_secrets=present
         )
         if errors:
-            verb = "cannot switch on" if complete else "cannot save"
-            raise ValidationError.from_fields(f"{verb} {definition.id}", errors)
+            raise ValidationError.from_fields(f"cannot {verb} {definition.id}", errors)
         applicable = {spec.name for spec in definition.fields if spec.applies(cleaned)}
         clean_settings = {k: v for k, v in cleaned.items() if not definition.field(k).secret}
         secrets = {k: v for k, v in self._stored_secrets(record).items() if k in applicable} if present else {}
@@ -495,14 +498,22 @@ class ConnectionService:
         )
 
 
-def _changes_text(definition: IntegrationDefinition, changed: list[str], settings: Mapping[str, Any]) -> str:
-    """Names the changed fields with their new values; secrets only by name (``password (secret) updated``)."""
+def _changes_text(
+    definition: IntegrationDefinition,
+    changed: list[str],
+    settings: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None,
+) -> str:
+    """Names the changed fields with their values, ``old → new`` when there was a stored connection;
+    secrets only by name (``password (secret) changed``), never their values."""
     if not changed:
         return "no field changed"
     parts = []
     for name in changed:
         if definition.field(name).secret:
-            parts.append(f"{name} (secret) updated")
+            parts.append(f"{name} (secret) {'set' if before is None else 'changed'}")
+        elif before is not None:
+            parts.append(f"{name}: {before.get(name, '(unset)')} → {settings.get(name, '(cleared)')}")
         else:
             parts.append(f"{name}={settings.get(name, '(cleared)')}")
     return "; ".join(parts)

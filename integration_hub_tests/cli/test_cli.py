@@ -194,6 +194,23 @@ def test_overview_counts_connections(cli) -> None:
 
 def test_rotate_key_via_cli(cli) -> None:
     assert _connect_uyumsoft(cli).exit_code == 0
-    result = cli("rotate-key")
+    before = json.loads(cli("connections", "--json").stdout)[0]
+    result = cli("rotate-key", "--as", "key-admin")
     assert result.exit_code == 0 and "re-encrypted 1 credential set(s)" in result.stdout
+    after = json.loads(cli("connections", "--json").stdout)[0]
+    # Re-encrypting is not an edit of the connection: who last changed it, and when, stay as they were.
+    assert (after["updated_by"], after["updated_at"]) == ("tester", before["updated_at"])
     assert cli("test", "uyumsoft", "-c", "acme").exit_code == 0
+
+
+def test_listings_that_match_nothing_say_so(cli) -> None:
+    assert cli("log", "--by", "nobody").stdout.strip() == "no entries match"
+    assert cli("connections", "--company", "nobody").stdout.strip() == "no connections match"
+
+
+def test_version_and_simulate_help(cli) -> None:
+    version = cli("--version")
+    assert version.exit_code == 0 and version.stdout.strip() == "integration-hub 0.1.0"
+    helped = cli("simulate", "--help")
+    assert helped.exit_code == 0
+    assert "karbon" in helped.stdout and "uyumsoft" in helped.stdout and "NAME --help" in helped.stdout

@@ -143,7 +143,27 @@ def test_edit_keeps_a_blank_secret_and_retests_a_live_connection(svc: Connection
     assert svc.connector_config(changed).secrets["password"] == "GOOD-pass-2"
     with svc.store.engine.connect() as conn:
         edits = [e.details for e in activity_log.query(conn, actions=["Edit"], status="Success")]
-    assert edits == ["password (secret) updated", "start_date=2024-03-01"]
+    assert edits == ["password (secret) changed", "start_date: 2024-01-01 → 2024-03-01"]
+
+
+def test_each_field_gets_one_reason_and_errors_name_the_command(svc: ConnectionService) -> None:
+    with pytest.raises(ValidationError) as info:
+        svc.connect("acme", "uyumsoft", {**UYUMSOFT, "start_date": "2024-13-01"}, by="alice")
+    assert str(info.value) == "cannot connect uyumsoft: start_date: must be a date as YYYY-MM-DD"
+    svc.connect("acme", "uyumsoft", UYUMSOFT, by="alice")
+    with pytest.raises(ValidationError, match=r"^cannot edit uyumsoft: start_date: must be a date"):
+        svc.edit("acme", "uyumsoft", {"start_date": "soon"}, by="alice")
+
+
+def test_text_settings_have_a_length_limit_and_the_value_is_not_echoed(svc: ConnectionService) -> None:
+    long_name = "u" * 100_000
+    with pytest.raises(ValidationError) as info:
+        svc.save_draft("acme", "uyumsoft", {"username": long_name}, by="alice")
+    assert "username: is 100000 characters long; at most 256 are allowed" in str(info.value)
+    assert long_name[:300] not in str(info.value)
+    with pytest.raises(ValidationError, match="password: is 9000 characters long; at most 8192"):
+        svc.connect("acme", "uyumsoft", {**UYUMSOFT, "password": "p" * 9000}, by="alice")
+    assert svc.list() == []
 
 
 def test_draft_may_be_incomplete_but_never_switches_on_incomplete(svc: ConnectionService) -> None:
