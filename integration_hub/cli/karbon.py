@@ -1,8 +1,9 @@
 """``integration-hub karbon subscribe|subscriptions|unsubscribe``: Karbon webhook subscriptions.
 
 Subscriptions are made with the connection's own credentials and point at the hub's receiver
-(``<receiver-url>/webhooks/karbon/<company>``); when the connection has a ``webhook_signing_key`` it is
-sent as the SigningKey, so the receiver can reject unsigned deliveries. Every change is written to the
+(``<receiver-url>/webhooks/karbon/<company>``), signed with the connection's ``webhook_signing_key``
+(sent as the SigningKey). The hub's receiver refuses unsigned deliveries, so ``subscribe`` refuses to create
+unsigned subscriptions unless ``--allow-unsigned`` says the receiver is someone else's. Every change is written to the
 activity log; the signing key itself never appears in output or in the log.
 """
 
@@ -59,10 +60,19 @@ def _types(types: list[str] | None) -> list[str]:
 Step = Callable[[WebhookSubscriptions, str | None], SubscriptionChange]
 
 
-def _apply(company: str, by: str, verb: str, steps: list[Step]) -> list[SubscriptionChange]:
+def _apply(
+    company: str, by: str, verb: str, steps: list[Step], *, needs_signing_key: bool = False
+) -> list[SubscriptionChange]:
     """Run the steps in order; whatever happened before a failure is logged along with it."""
     svc = service()
     subscriptions, signing_key = _subscriptions(svc, company)
+    if needs_signing_key and not signing_key:
+        subscriptions.client.close()
+        raise ValidationError(
+            f"cannot subscribe: {company}/{INTEGRATION} has no webhook_signing_key, and the hub's receiver refuses "
+            f"unsigned deliveries (set one with `integration-hub edit karbon -c {company} --secret-stdin "
+            "webhook_signing_key`, or pass --allow-unsigned for a receiver that accepts them)"
+        )
     changes: list[SubscriptionChange] = []
     try:
         for step in steps:
@@ -107,6 +117,9 @@ def subscribe(
     ),
     types: list[str] | None = TYPES,
     replace: bool = typer.Option(False, "--replace", help="Recreate existing subscriptions (e.g. after a new key)."),
+    allow_unsigned: bool = typer.Option(
+        False, "--allow-unsigned", help="Subscribe without a webhook_signing_key (the hub's receiver refuses these)."
+    ),
     by: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
@@ -124,7 +137,9 @@ def subscribe(
 
         return run
 
-    changes = _apply(company, performer(by), f"subscribe {target}", [step(t) for t in chosen])
+    changes = _apply(
+        company, performer(by), f"subscribe {target}", [step(t) for t in chosen], needs_signing_key=not allow_unsigned
+    )
     _show(changes, json_output, signed[0])
 
 

@@ -5,9 +5,11 @@ TargetUrl; when the subscription has a SigningKey it adds a ``Signature`` header
 of the raw body keyed with the SigningKey. The receiver
 
 * answers 404 for a company without a Karbon connection,
-* when the connection has a ``webhook_signing_key``: rejects a missing or wrong signature with 401
-  (constant-time comparison), so unsigned requests cannot inject work,
-* refuses bodies over 64 KiB and malformed payloads with a one-line 4xx,
+* answers 403 for a connection without a ``webhook_signing_key``: an unsigned delivery cannot be told
+  from anyone who can reach the port, so it is never queued as work,
+* rejects a missing or wrong signature with 401 (constant-time comparison),
+* refuses bodies over 64 KiB and any body it cannot parse (malformed, nested past the parser's depth,
+  not UTF-8) with a one-line 4xx,
 * stores each distinct delivery once (duplicates answer 200 "duplicate") and answers 2xx quickly —
   Karbon retries non-2xx deliveries and cancels the subscription after ten failures.
 
@@ -81,12 +83,18 @@ def create_app(store: Store | None = None) -> Starlette:
         if not records:
             return _error(404, "unknown company")
         signing_key = service.connector_config(records[0]).secrets.get("webhook_signing_key")
-        if signing_key:
-            given = request.headers.get("Signature", "").strip().lower()
-            if not given or not hmac.compare_digest(given, signature_for(body, signing_key)):
-                return _error(401, "missing or invalid Signature")
+        if not signing_key:
+            return _error(
+                403, "the Karbon connection has no webhook_signing_key, so unsigned deliveries are refused"
+            )
+        given = request.headers.get("Signature", "").strip().lower()
+        if not given or not hmac.compare_digest(given, signature_for(body, signing_key)):
+            return _error(401, "missing or invalid Signature")
         try:
-            payload = json.loads(body)
+            try:
+                payload = json.loads(body)
+            except RecursionError:
+                raise ValueError("JSON nested too deeply") from None
             if not isinstance(payload, dict):
                 raise ValueError("payload is not a JSON object")
             missing = [k for k in ("ResourcePermaKey", "ResourceType", "ActionType") if not payload.get(k)]

@@ -138,3 +138,29 @@ def test_a_create_that_fails_is_not_resent_and_earlier_steps_are_logged(world, s
     assert [e.status for e in logged] == ["Success", "Error", "Error"]
     assert ": Contact unchanged; then failed: Karbon did not confirm the Work subscription" in logged[1].details
     assert logged[2].details.endswith("was deleted")
+
+
+def test_without_a_signing_key_subscribe_refuses_unless_allowed(world, store):
+    sim, firm, receiver_url, cli = world
+    svc = ConnectionService(store, today=lambda: date(2026, 11, 22))
+    settings = svc.get("acme", "karbon").settings
+    svc.connect(
+        "globex",
+        "karbon",
+        {**settings, "access_key": firm.access_key, "application_id": firm.application_id},
+        by="tester",
+    )
+    refused = cli("karbon", "subscribe", "-c", "globex", "--receiver-url", receiver_url, "-t", "Work")
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines() == [
+        "error: cannot subscribe: globex/karbon has no webhook_signing_key, and the hub's receiver refuses unsigned "
+        "deliveries (set one with `integration-hub edit karbon -c globex --secret-stdin webhook_signing_key`, or "
+        "pass --allow-unsigned for a receiver that accepts them)"
+    ]
+    assert sim.subscriptions == {}
+    subscribe = ("karbon", "subscribe", "-c", "globex", "--receiver-url", receiver_url, "-t", "Work")
+    allowed = cli(*subscribe, "--allow-unsigned", "--json")
+    assert allowed.exit_code == 0, allowed.output
+    assert [(r["type"], r["outcome"], r["signed"]) for r in json.loads(allowed.output)] == [("Work", "created", "no")]
+    (subscriptions,) = sim.subscriptions.values()
+    assert subscriptions["Work"].get("SigningKey") is None

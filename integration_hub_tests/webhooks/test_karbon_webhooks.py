@@ -20,6 +20,7 @@ from integration_hub.webhooks.karbon import create_app, signature_for
 from integration_hub_tests.support.dagster_helpers import hub_resource
 
 SIGNING_KEY = "hub-signing-key-0123456789"
+GLOBEX_KEY = "globex-signing-key-9876543210"
 KARBON = {
     "application_id": "550e8400-e29b-41d4-a716-446655440000",
     "access_key": "eyJhbGciOiJIUzI1NiJ9.eyJ0IjoxfQ.sig",
@@ -42,12 +43,16 @@ def _event(key: str, resource: str = "Contact", when: str = "2024-08-01T21:54:36
 @pytest.fixture()
 def receiver(store: Store):
     _connect(store, "acme", webhook_signing_key=SIGNING_KEY)
-    _connect(store, "globex")  # no signing key: unsigned deliveries are accepted
+    _connect(store, "globex", webhook_signing_key=GLOBEX_KEY)
+    _connect(store, "initech")  # no signing key: every delivery is refused
     with running(create_app(store)) as base, httpx.Client(base_url=base) as client:
         yield client
 
 
 def _post(client: httpx.Client, company: str, body: bytes, signature: str | None = None) -> httpx.Response:
+    """POST a delivery; globex's are signed with its key unless a ``signature`` is given."""
+    if signature is None and company == "globex":
+        signature = signature_for(body, GLOBEX_KEY)
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["Signature"] = signature
@@ -77,7 +82,11 @@ def test_signed_delivery_is_stored_once(receiver: httpx.Client, store: Store, hu
         ("globex", b"{not json", None, 400, "malformed webhook"),
         ("globex", json.dumps({"ResourceType": "Contact"}).encode(), None, 400, "missing ResourcePermaKey"),
         ("globex", _event("k1", when="yesterday"), None, 400, "not an ISO-8601"),
+        ("globex", b"[" * 30_000 + b"]" * 30_000, None, 400, "malformed webhook: JSON nested too deeply"),
+        ("globex", b"\xff\xfe{}", None, 400, "malformed webhook"),
         ("globex", b"{" + b" " * (70 * 1024) + b"}", None, 413, "body over"),
+        ("initech", _event("k1"), None, 403, "no webhook_signing_key"),
+        ("initech", _event("k1"), signature_for(_event("k1"), ""), 403, "no webhook_signing_key"),
     ],
 )
 def test_bad_deliveries_are_refused_and_store_nothing(
@@ -89,9 +98,11 @@ def test_bad_deliveries_are_refused_and_store_nothing(
     assert hub_resource(hub_settings).inbox_after("karbon", 0) == []
 
 
-def test_unsigned_delivery_accepted_without_signing_key(receiver: httpx.Client, hub_settings) -> None:
-    assert _post(receiver, "globex", _event("g1", "Work")).json() == {"status": "stored"}
-    assert len(hub_resource(hub_settings).inbox_after("karbon", 0)) == 1
+def test_each_company_is_verified_with_its_own_key(receiver: httpx.Client, hub_settings) -> None:
+    body = _event("g1", "Work")
+    assert _post(receiver, "acme", body, signature_for(body, GLOBEX_KEY)).status_code == 401
+    assert _post(receiver, "globex", body).json() == {"status": "stored"}
+    assert [e.company for e in hub_resource(hub_settings).inbox_after("karbon", 0)] == ["globex"]
 
 
 def test_sensor_turns_notifications_into_targeted_day_runs(receiver: httpx.Client, store: Store, hub_settings) -> None:
