@@ -120,19 +120,38 @@ def _b64decode(data: bytes, what: str) -> bytes:
 
 
 def _gunzip(data: bytes, what: str, limit: int) -> bytes:
-    declared = int.from_bytes(data[-4:], "little") if data.startswith(b"\x1f\x8b") and len(data) >= 18 else 0
-    if declared > limit:  # ISIZE trailer: refuse an honest bomb before inflating anything
+    """Inflate a gzip member in chunks, never holding more than the member says it holds.
+
+    The ISIZE trailer is the uncompressed size modulo 2**32; every size under the cap (256 MiB) is below
+    2**32, so an honest trailer is exact. Inflation stops as soon as the output passes the trailer's size
+    or the cap, whichever is smaller: a lying trailer costs at most one chunk beyond what it declared.
+    """
+    declared = int.from_bytes(data[-4:], "little") if len(data) >= 18 else limit
+    if declared > limit:  # refuse an honest bomb before inflating anything
         raise InvoiceParseError(f"{what}: gzip would inflate to {declared} bytes (limit {MAX_INPUT_BYTES})")
     inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, auto-detected
+    parts: list[bytes] = []  # joined once at the end: a growing buffer would over-allocate past the cap
+    size = 0
+    pending = data
     try:
-        out = inflater.decompress(data, max(limit, 0) + 1)
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+            size += len(chunk)
+            if size > declared:
+                raise InvoiceParseError(
+                    f"{what}: gzip inflates beyond the {declared} bytes its trailer declares"
+                    if declared < limit
+                    else f"{what}: gzip inflates beyond the {MAX_INPUT_BYTES} byte limit"
+                )
+            parts.append(chunk)
+            if not chunk and not pending:
+                break
     except zlib.error as exc:
         raise InvoiceParseError(f"{what}: corrupt gzip data ({exc})") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise InvoiceParseError(f"{what}: gzip inflates beyond the {MAX_INPUT_BYTES} byte limit")
     if not inflater.eof:
         raise InvoiceParseError(f"{what}: truncated gzip data")
-    return out
+    return b"".join(parts)
 
 
 def _unzip(data: bytes, what: str, depth: int, budget: _Budget) -> Iterator[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import time
+import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
@@ -139,6 +140,34 @@ def test_gzip_bomb_is_refused() -> None:
     assert len(bomb) < 2 * 1024 * 1024
     message = _error(bomb)
     assert message.startswith("document: gzip would inflate to ")
+
+
+def _gzip_of_zeros(megabytes: int, trailer_size: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = b"\0" * (1 << 20)
+    body = b"".join(compressor.compress(zeros) for _ in range(megabytes)) + compressor.flush()
+    return body[:-4] + trailer_size.to_bytes(4, "little")  # ISIZE: the size the trailer claims
+
+
+@pytest.mark.parametrize("claimed", [1000, MAX_INPUT_BYTES])
+def test_a_gzip_whose_trailer_lies_stops_inflating_early(claimed: int) -> None:
+    """A 300 KB gzip claiming a small size (or exactly the cap) that really holds 300 MiB of zeros."""
+    bomb = _gzip_of_zeros(300, claimed)
+    assert len(bomb) < 400 * 1024
+    tracemalloc.start()
+    try:
+        message = _error(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    limit = claimed if claimed < MAX_INPUT_BYTES else MAX_INPUT_BYTES
+    assert message == (
+        f"document: gzip inflates beyond the {claimed} bytes its trailer declares"
+        if claimed < MAX_INPUT_BYTES
+        else f"document: gzip inflates beyond the {MAX_INPUT_BYTES} byte limit"
+    )
+    # Never more than what it declared plus one 1 MiB chunk, and a little bookkeeping.
+    assert peak < limit + 4 * 1024 * 1024
 
 
 def test_too_many_zip_entries() -> None:
