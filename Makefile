@@ -7,7 +7,9 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo ui bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install system-deps test lint demo ui bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +19,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# System packages the suite needs, installed before it runs (never by a test): Debian's Chromium for the browser
+# test. Waits up to 10 minutes for an apt lock another process holds instead of failing on it.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser test needs Debian's chromium package at $(CHROMIUM)"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -qq update
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq install chromium >/dev/null
+
+system-deps: $(CHROMIUM)
+
 lint: $(STAMP)
 	$(BIN)/ruff check integration_hub integration_hub_tests bench
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)

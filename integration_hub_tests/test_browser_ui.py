@@ -1,15 +1,15 @@
 """The Dagster UI as a data engineer sees it: ``make ui`` serves the code location; the asset catalog lists
 every provider asset and the demo company's partitions show as materialized.
 
-Drives Debian's Chromium (``/usr/bin/chromium``, installed here with apt when missing — never a browser
-download) with Playwright, headless and without sandbox, and saves screenshots under ``docs/screenshots``.
+Drives Debian's Chromium (``/usr/bin/chromium``, installed by ``make system-deps`` before the suite, never by
+a test and never a browser download) with Playwright, headless and without sandbox, and saves screenshots
+under ``docs/screenshots``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -44,15 +44,9 @@ CHROMIUM_ARGS = [
 
 
 def ensure_chromium() -> Path:
-    """Debian's chromium package; installed with apt by the test setup when it is missing."""
+    """Debian's chromium package, installed by ``make test`` (``make system-deps``) before the suite runs."""
     if not CHROMIUM.exists():
-        if shutil.which("apt-get") is None or os.geteuid() != 0:
-            pytest.fail("Chromium is missing and cannot be installed here (needs root and apt-get)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=600)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True, timeout=900
-        )
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make system-deps` (or `make test`, which installs it)")
     return CHROMIUM
 
 
