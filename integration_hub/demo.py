@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -226,7 +225,6 @@ def data_plane(first: date, last: date) -> None:
     from integration_hub.resources.hub import HubResource
     from integration_hub.settings import HubSettings
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)  # backfill_policy is beta in Dagster 1.13
     settings = HubSettings.from_env()
     dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster")))
     ensure_embedded_instance(dagster_home)
