@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import dagster as dg
@@ -9,7 +10,12 @@ import yaml
 
 from integration_hub.assets.streams import integrations
 from integration_hub.definitions import build_definitions, defs
-from integration_hub.instance import CONCURRENCY, embedded_instance_config, ensure_embedded_instance
+from integration_hub.instance import (
+    CONCURRENCY,
+    PYTHON_LOGS,
+    embedded_instance_config,
+    ensure_embedded_instance,
+)
 from integration_hub.settings import CollectionConfig
 from integration_hub_tests.conftest import PROJECT_ROOT
 
@@ -52,8 +58,39 @@ def test_workspace_and_production_instance_files() -> None:
         "DAGSTER_PG_DB",
         "DAGSTER_PG_PORT",
     }
-    # The embedded default and production queue runs under the same limits.
+    # The embedded default and production queue runs under the same limits and log the same loggers.
     assert production["concurrency"] == CONCURRENCY == embedded_instance_config(Path("home"))["concurrency"]
+    assert production["python_logs"] == PYTHON_LOGS == embedded_instance_config(Path("home"))["python_logs"]
+
+
+def test_a_connectors_failed_attempt_shows_in_the_run_log_as_it_happens() -> None:
+    """The managed ``integration_hub`` loggers put a connection failure, with host:port and reason, in the run."""
+    import httpx
+
+    from integration_hub.connectors.base import TransientError
+    from integration_hub.connectors.http import HttpTransport, RetryPolicy
+
+    @dg.op
+    def unreachable() -> None:
+        transport = HttpTransport(
+            client=httpx.Client(base_url="http://127.0.0.1:9"),
+            retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01),
+            provider="edm",
+        )
+        with contextlib.suppress(TransientError):  # the run goes on; only its log is looked at
+            transport.request("GET", "/EFaturaEDM/EFaturaEDM.svc")
+
+    with dg.instance_for_test(overrides={"python_logs": PYTHON_LOGS}) as instance:
+        result = dg.GraphDefinition(name="probe", node_defs=[unreachable]).to_job().execute_in_process(
+            instance=instance
+        )
+        messages = [
+            event.user_message
+            for event in instance.all_logs(result.run_id)
+            if event.dagster_event is None and "attempt 1 of 2" in event.user_message
+        ]
+    assert len(messages) == 1
+    assert "edm: GET /EFaturaEDM/EFaturaEDM.svc attempt 1 of 2 failed: cannot connect to 127.0.0.1:9" in messages[0]
 
 
 def test_embedded_instance_is_sqlite_under_hub_home(tmp_path: Path) -> None:

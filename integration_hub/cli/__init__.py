@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from importlib.metadata import version as package_version
 
 import typer
@@ -40,6 +42,23 @@ def _root(
     ),
 ) -> None:
     """Manage integration connections and the data inventory of the integration hub."""
+    _log_to_stderr()
+
+
+class _StderrLines(logging.Handler):
+    """``warning: ...`` on whatever ``sys.stderr`` is when the record is emitted (tests swap it per command)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _log_to_stderr() -> None:
+    """The hub's warnings (a connector's failed attempt, naming host:port and the reason) as they happen, so
+    a wrong base_url is not ten silent seconds of retries before the error."""
+    logger = logging.getLogger("integration_hub")
+    if not any(isinstance(handler, _StderrLines) for handler in logger.handlers):
+        logger.addHandler(_StderrLines())
+    logger.setLevel(logging.WARNING)
 
 
 app.command("catalog")(catalog)

@@ -13,13 +13,18 @@ ask; this module decides *when* it may be sent and how failures are retried:
 * every attempt is counted in :class:`CollectStats` so runs can report requests, retries and waits.
 
 Error messages name the method, the URL path and the status, never headers or bodies, so secrets
-cannot leak through them.
+cannot leak through them. A connection that fails names the host:port and the operating system's reason
+(``Connection refused``, ``Name or service not known``) at once: each failed attempt is logged on the
+``integration_hub.connectors.http`` logger (the CLI prints it, Dagster puts it in the run's log), so a wrong
+``base_url`` is visible in the first second, not after the last retry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +41,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
@@ -179,11 +185,22 @@ class HttpTransport:
                 response = self.client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 errors += 1
+                reason = transport_failure(exc, url)
                 if errors >= max_attempts:
                     raise TransientError(
-                        f"{self.provider}: {method} {_path(url)} failed after {errors} attempts: {type(exc).__name__}"
+                        f"{self.provider}: {method} {_path(url)} failed after {errors} attempts: {reason}"
                     ) from None
-                self._backoff(errors)
+                wait = self._backoff(errors)
+                log.warning(
+                    "%s: %s %s attempt %d of %d failed: %s; retrying in %.1f s",
+                    self.provider,
+                    method,
+                    _path(url),
+                    errors,
+                    max_attempts,
+                    reason,
+                    wait,
+                )
                 continue
 
             if response.status_code == 429:
@@ -222,14 +239,37 @@ class HttpTransport:
                 continue
             return response
 
-    def _backoff(self, attempt: int) -> None:
+    def _backoff(self, attempt: int) -> float:
         self.stats.retries += 1
         wait = self.retry.backoff(attempt, self.rng)
         self.stats.waited_seconds += wait
         self.sleep(wait)
+        return wait
 
     def close(self) -> None:
         self.client.close()
+
+
+def transport_failure(exc: Exception, url: str) -> str:
+    """One line for a request that got no answer: what failed, where (host:port) and the OS's reason.
+
+    ``ConnectError`` to ``127.0.0.1:9`` reads "cannot connect to 127.0.0.1:9 (Connection refused)"; the
+    errno prefix is dropped and nothing of the path, query or headers is included.
+    """
+    try:
+        parsed = exc.request.url if isinstance(exc, httpx.RequestError) else httpx.URL(url)
+    except RuntimeError:  # an error raised before httpx attached the request: a relative url names no host
+        parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    where = f"{parsed.host}:{port}" if parsed.host else "the provider"
+    reason = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc).splitlines()[0] if str(exc) else "").strip()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection to {where} within the timeout" + (f" ({reason})" if reason else "")
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{where} did not answer within the timeout ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {where}" + (f" ({reason})" if reason else "")
+    return f"{type(exc).__name__} talking to {where}" + (f" ({reason})" if reason else "")
 
 
 def _path(url: str) -> str:

@@ -31,6 +31,10 @@ CONCURRENCY: dict[str, Any] = {
     "pools": {"default_limit": 2},
 }
 
+# The hub's own loggers (e.g. a connector's failed attempt, naming host:port and the OS's reason) reach the
+# run's event log, so a wrong base_url shows in the UI as it happens, not after the last retry.
+PYTHON_LOGS: dict[str, Any] = {"managed_python_loggers": ["integration_hub"], "python_log_level": "INFO"}
+
 
 # Dagster writes the per-partition events of a ranged step, and a run's planned events, as one batch when
 # this variable is set (it reads it on every event, in whichever process creates or executes the run).
@@ -67,6 +71,7 @@ def embedded_instance_config(dagster_home: Path) -> dict[str, Any]:
         "concurrency": CONCURRENCY,
         "telemetry": {"enabled": False},
         "run_monitoring": {"enabled": True, "poll_interval_seconds": 30},
+        "python_logs": PYTHON_LOGS,
     }
 
 

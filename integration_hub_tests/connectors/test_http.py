@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -138,14 +139,30 @@ def test_auth_failure_is_not_retried(flaky_server) -> None:
     assert state["calls"] == 1
 
 
-def test_connection_refused_is_transient() -> None:
+def test_connection_refused_is_transient_and_says_where_and_why(caplog: pytest.LogCaptureFixture) -> None:
     sleeps: list[float] = []
     transport = _transport("http://127.0.0.1:9", sleeps)
     started = time.monotonic()
-    with pytest.raises(TransientError):
-        transport.request("GET", "/x")
+    caplog.set_level(logging.WARNING, logger="integration_hub.connectors.http")
+    with pytest.raises(TransientError) as info:
+        transport.request("GET", "/x?token=secret-in-query")
     assert transport.stats.requests == 3
     assert time.monotonic() - started < 5
+    assert str(info.value) == "test: GET /x failed after 3 attempts: cannot connect to 127.0.0.1:9 (Connection refused)"
+    # Each failed attempt but the last is logged at once, with the same reason, before the wait.
+    attempts = [r.getMessage() for r in caplog.records]
+    assert len(attempts) == 2
+    assert attempts[0].startswith(
+        "test: GET /x attempt 1 of 3 failed: cannot connect to 127.0.0.1:9 (Connection refused); retrying in "
+    )
+    assert "secret-in-query" not in " ".join(attempts) + str(info.value)
+
+
+def test_an_unknown_host_is_named_with_the_resolver_reason() -> None:
+    transport = _transport("http://no-such-host.invalid:8123", [])
+    with pytest.raises(TransientError) as info:
+        transport.request("GET", "/x")
+    assert "cannot connect to no-such-host.invalid:8123 (" in str(info.value)
 
 
 @pytest.mark.parametrize(
