@@ -43,7 +43,6 @@ class EdmConnector(EInvoiceConnector):
     provider = PROVIDER
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
-    action_prefix = settings.ACTION_PREFIX
     requests_per_minute = settings.REQUESTS_PER_MINUTE
     client: EdmClient
 

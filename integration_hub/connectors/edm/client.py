@@ -15,6 +15,11 @@ A page shorter than ``LIMIT`` ends the listing.
 
 With ``HEADER_ONLY=N`` each invoice's UBL comes inline as base64 ``CONTENT``, so a window costs one
 request per page of up to ``LIMIT`` documents, never one per document.
+
+Wire form (EDM's generated client, see :mod:`.settings`): the body element ``<Op>Request`` is in
+``http://tempuri.org/`` and is also the SOAPAction; every member under it is unqualified and written in the
+contract's ``Order``, because the service's XmlSerializer reads members forwards and does not see one that
+is qualified or out of order.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from lxml import etree
 from integration_hub.connectors.base import AuthenticationError, ConnectorError, ProviderError
 from integration_hub.connectors.edm import settings
 from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64, is_element
-from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, q, sub
+from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, q
 
 PROVIDER = "edm"
 NS = settings.NAMESPACE
@@ -64,6 +69,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+def member(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
+    """An unqualified member element (``Form=Unqualified``): no namespace, even under the tempuri body."""
+    element = etree.SubElement(parent, name)
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
 def format_cdate(moment: datetime) -> str:
     """``CR_START_DATE`` in the form ``CDATE`` came in (xs:dateTime, offset kept when EDM sent one)."""
     return moment.isoformat()
@@ -72,7 +85,7 @@ def format_cdate(moment: datetime) -> str:
 class EdmClient(ProviderClient):
     """One EDM portal user: a session opened on first use, re-opened once on expiry, closed by :meth:`logout`.
 
-    ``soap`` posts to ``EFaturaEDM.svc`` with :data:`~.settings.ACTION_PREFIX`. Faults are mapped per
+    ``soap`` posts to ``EFaturaEDM.svc`` (SOAPAction = the request element's name). Faults are mapped per
     operation in :meth:`_send` (a refused ``Login`` is an authentication error, the same text elsewhere
     is not), so :meth:`classify_fault` is left as the base's pass-through.
     """
@@ -122,22 +135,26 @@ class EdmClient(ProviderClient):
     # -- envelopes ------------------------------------------------------------------------------------
 
     def _request_header(self, parent: etree._Element, session_id: str) -> None:
-        """``REQUEST_HEADER`` in the WSDL's element order; a new ``CLIENT_TXN_ID`` for every request."""
-        header = sub(parent, NS, "REQUEST_HEADER")
-        sub(header, NS, "SESSION_ID", session_id)
-        sub(header, NS, "CLIENT_TXN_ID", str(uuid.uuid4()))
-        sub(header, NS, "ACTION_DATE", datetime.now().astimezone().isoformat(timespec="seconds"))
-        sub(header, NS, "APPLICATION_NAME", settings.APPLICATION_NAME)
-        sub(header, NS, "HOSTNAME", self.hostname)
-        sub(header, NS, "CHANNEL_NAME", settings.CHANNEL_NAME)
-        sub(header, NS, "COMPRESSED", "N")  # plain base64 UBL, not a zip per document
+        """``REQUEST_HEADER`` (member 0 of every request, from base class ``REQUEST``), its members in
+        ``REQUEST_HEADERType`` order: SESSION_ID 0, CLIENT_TXN_ID 1, ACTION_DATE 4, APPLICATION_NAME 7,
+        HOSTNAME 8, CHANNEL_NAME 9, COMPRESSED 11. A new ``CLIENT_TXN_ID`` for every request."""
+        header = member(parent, "REQUEST_HEADER")
+        member(header, "SESSION_ID", session_id)
+        member(header, "CLIENT_TXN_ID", str(uuid.uuid4()))
+        member(header, "ACTION_DATE", datetime.now().astimezone().isoformat(timespec="seconds"))
+        member(header, "APPLICATION_NAME", settings.APPLICATION_NAME)
+        member(header, "HOSTNAME", self.hostname)
+        member(header, "CHANNEL_NAME", settings.CHANNEL_NAME)
+        member(header, "COMPRESSED", "N")  # plain base64 UBL, not a zip per document
 
     def _send(self, operation: str, session_id: str, fill: Callable[[etree._Element], None]) -> etree._Element:
-        body = etree.Element(q(NS, f"{operation}Request"), nsmap={"tem": NS})
+        """Post ``<operation>Request`` (the body element's name and the SOAPAction, see :mod:`.settings`)."""
+        name = operation + settings.REQUEST_SUFFIX
+        body = etree.Element(q(NS, name), nsmap={"tem": NS})
         self._request_header(body, session_id)
         fill(body)
         try:
-            return self.soap.call(operation, body)
+            return self.soap.call(name, body)
         except SoapFault as fault:
             raise self._map_fault(operation, fault) from None
 
@@ -147,8 +164,8 @@ class EdmClient(ProviderClient):
         """Open a session. A refused login raises :class:`AuthenticationError` and is never retried."""
 
         def fill(body: etree._Element) -> None:
-            sub(body, NS, "USER_NAME", self.username)
-            sub(body, NS, "PASSWORD", self._password)
+            member(body, "USER_NAME", self.username)  # LoginRequest: USER_NAME 0, PASSWORD 1
+            member(body, "PASSWORD", self._password)
 
         response = self._send(settings.LOGIN, settings.LOGIN_SESSION_ID, fill)
         session_id = child_text(response, "SESSION_ID")
@@ -207,18 +224,20 @@ class EdmClient(ProviderClient):
         size = limit or self.limit
 
         def fill(body: etree._Element) -> None:
-            key = sub(body, NS, "INVOICE_SEARCH_KEY")
-            sub(key, NS, "LIMIT", size)
+            # GetInvoiceRequest: INVOICE_SEARCH_KEY 0, HEADER_ONLY 1; the key's members in their Order
+            # (LIMIT 0, UUID 2, START_DATE 5, END_DATE 6, READ_INCLUDED 7, DIRECTION 8, CR_START_DATE 11).
+            key = member(body, "INVOICE_SEARCH_KEY")
+            member(key, "LIMIT", size)
             if invoice_uuid:
-                sub(key, NS, "UUID", invoice_uuid)
+                member(key, "UUID", invoice_uuid)
             if first is not None and last is not None:
-                sub(key, NS, "START_DATE", first.isoformat())
-                sub(key, NS, "END_DATE", last.isoformat())
+                member(key, "START_DATE", first.isoformat())
+                member(key, "END_DATE", last.isoformat())
+            member(key, "READ_INCLUDED", "true")
+            member(key, "DIRECTION", direction)
             if created_from is not None:
-                sub(key, NS, "CR_START_DATE", format_cdate(created_from))
-            sub(key, NS, "READ_INCLUDED", "true")
-            sub(key, NS, "DIRECTION", direction)
-            sub(body, NS, "HEADER_ONLY", "Y" if header_only else "N")
+                member(key, "CR_START_DATE", format_cdate(created_from))
+            member(body, "HEADER_ONLY", "Y" if header_only else "N")
 
         response = self.call(settings.GET_INVOICE, fill)
         self.stats.pages += 1

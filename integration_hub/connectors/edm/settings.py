@@ -1,13 +1,17 @@
 """EDM Bilişim ``EFaturaEDM.svc``: addresses, operation names, SOAPActions, limits and fault markers.
 
-Sources are the public transcription of EDM's developer guide (V4.2.1) and the raw-SOAP clients
-summarised in ``efatura.md`` §1.3; values marked *[I]* are our inferences, kept here in one place so that
-the client and the simulator agree on them.
+The wire contract (namespace, SOAPActions, element form and order) follows the svcutil-generated client
+of EDM's WSDL, ``Cihandar/EfaturaPortal@8d2c9018f3719ad9ac2b68e1d844cbbf6c2a8c61:EfaturaPortal/Connected
+Services/EdmEfatura/Reference.cs`` (REFERENCE below); addresses, limits and the session text come from the
+public transcription of EDM's developer guide (V4.2.1) summarised in ``efatura.md`` §1.3. Values marked
+*[I]* are our inferences.
 """
 
 from __future__ import annotations
 
-# WCF service namespace; request and response children are qualified (elementFormDefault="qualified").
+# The namespace of the body element (``{http://tempuri.org/}LoginRequest``) only: every member below it
+# (REQUEST_HEADER, USER_NAME, INVOICE_SEARCH_KEY, LIMIT, ...) is ``XmlElement(Form=Unqualified)`` and carries
+# no namespace (REFERENCE). A qualified member is not read by the service: it is as if it were missing.
 NAMESPACE = "http://tempuri.org/"
 
 # Full service endpoints (the WSDL lives at ``?wsdl``; we never download it at run time).
@@ -19,9 +23,12 @@ ENVIRONMENTS: dict[str, str] = {
 # A ``base_url`` that already has a path is used verbatim.
 SERVICE_PATH = "/EFaturaEDM/EFaturaEDM.svc"
 
-# WCF's default action is ``<namespace><contract>/<operation>``; the generated client is called
-# ``EFaturaEDMPortClient``, so the contract (port type) is ``EFaturaEDMPort`` [I].
-ACTION_PREFIX = "http://tempuri.org/EFaturaEDMPort/"
+# The SOAPAction of an operation is the bare name of its request element: ``OperationContract(
+# Action="LoginRequest")``, ``"GetInvoiceRequest"``, ``"LogoutRequest"`` (REFERENCE). Open point: public
+# test mocks (not generated from EDM's WSDL) send WCF's default form ``http://tempuri.org/EFaturaEDMPort/<Op>``;
+# the generated client is the stronger source, so we send the bare name. WCF refuses an action it does not
+# know with ``ActionNotSupported``.
+REQUEST_SUFFIX = "Request"
 
 # Operations the collector calls. Login/Logout open and close a session; GetInvoice only reads.
 LOGIN = "Login"

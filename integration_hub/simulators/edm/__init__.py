@@ -12,14 +12,17 @@ Public API::
     sim.fail_next(2)                         # the next two requests get a bare HTTP 503
     sim.mailboxes["acme"].set_cdate(uuids, moment)   # a bulk upload: many invoices in one CDATE second
 
-What it reproduces: ``Login`` (bad credentials → SOAP fault with a ``REQUEST_ERRORType`` detail), GUID
-sessions checked on every call and expiring after ``session_ttl``; ``GetInvoice`` with ``DIRECTION``
-(``IN``/``OUT``/``OUT-EINVOICE``/``OUT-EARCHIVE``), ``START_DATE``/``END_DATE`` (issue date, inclusive),
-``CR_START_DATE``/``CR_END_DATE`` (creation), ``ID``/``UUID``, ``READ_INCLUDED`` vs read marks, answers
-sorted by ``CDATE`` and capped at ``LIMIT``, several invoices per ``CDATE`` second, base64 ``CONTENT`` only
-with ``HEADER_ONLY=N`` (zipped when ``COMPRESSED=Y``); ``Logout``; ``GetInvoiceStatus``; ``MarkInvoice``
-(state-changing, recorded). ``?wsdl`` serves the contract. Fault injection: ``fail_rate`` and
-``fail_next`` answer with a bare HTTP 503.
+What it reproduces, written from EDM's contract as its svcutil-generated client records it
+(:mod:`.contract`), never from our connector: the WCF front (SOAPAction = bare request name, else
+``a:ActionNotSupported``; members unqualified and in ``Order``, bound as XmlSerializer binds them, see
+:mod:`.xmlserializer`; a value of the wrong type → ``a:DeserializationFailed``); ``Login`` (bad
+credentials → SOAP fault with a ``REQUEST_ERRORType`` detail), GUID sessions checked on every call and
+expiring after ``session_ttl``; ``GetInvoice`` with ``DIRECTION`` (``IN``/``OUT``/``OUT-EINVOICE``/
+``OUT-EARCHIVE``), ``START_DATE``/``END_DATE`` (issue date, inclusive), ``CR_START_DATE``/``CR_END_DATE``
+(creation), ``ID``/``UUID``, ``READ_INCLUDED`` vs read marks, answers sorted by ``CDATE`` and capped at
+``LIMIT``, several invoices per ``CDATE`` second, base64 ``CONTENT`` only with ``HEADER_ONLY=N`` (zipped
+when ``COMPRESSED=Y``); ``Logout``; ``MarkInvoice`` (``READ``/``UNREAD``, state-changing, recorded).
+``?wsdl`` serves the contract. Fault injection: ``fail_rate`` and ``fail_next`` answer with a bare HTTP 503.
 """
 
 from __future__ import annotations

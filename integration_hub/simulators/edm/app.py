@@ -1,14 +1,20 @@
 """The Starlette app of the EDM simulator: ``EFaturaEDM.svc`` over SOAP 1.1, plus ``?wsdl``.
 
-Faithful to what public material shows (``efatura.md`` §1.3, §4): ``<Op>Request`` bodies in
-``http://tempuri.org/`` that start with ``REQUEST_HEADER``; ``Login`` returns a GUID ``SESSION_ID`` that
-every other call must carry; every failure is an HTTP 500 SOAP fault whose detail is a
-``REQUEST_ERRORType`` (``ERROR_CODE``, ``ERROR_SHORT_DES``, ``ERROR_LONG_DES``) and whose reason is the
-short description; an unknown or expired session gives "Aktif session bulunamadı". ``GetInvoice`` filters,
-sorts by ``CDATE`` and caps at ``LIMIT`` as :mod:`.mailbox` describes. Like WCF, a SOAPAction that does
-not match the body's operation is refused with ``a:ActionNotSupported``.
+A request goes through what WCF does before EDM's code sees it, all from :mod:`.contract` (the
+svcutil-generated client of EDM's WSDL), never from our connector:
 
-Error codes and all fault texts except the session one are not public; they are marked *[I]*.
+1. the dispatcher picks the operation by SOAPAction, which must be the bare request name
+   (``LoginRequest``); any other action, a prefixed one included, gets ``a:ActionNotSupported``;
+2. the formatter expects the body element of that operation (``{http://tempuri.org/}LoginRequest``) and
+   binds its members as XmlSerializer does (:mod:`.xmlserializer`): qualified or out-of-order members are
+   not seen, a value of the wrong type is ``a:DeserializationFailed``;
+3. EDM's code then works on what was bound: a missing ``REQUEST_HEADER``/``USER_NAME``/``DIRECTION`` is
+   its error, an unknown or expired ``SESSION_ID`` is "Aktif session bulunamadı" (the text EDM's clients
+   match on, ``efatura.md`` §1.3).
+
+EDM's own errors are HTTP 500 SOAP faults with a ``REQUEST_ERRORType`` detail and the short description as
+the reason (``efatura.md`` §1.3). Error codes and every text but the session one are not public [I].
+``GetInvoice`` filters, sorts by ``CDATE`` and caps at ``LIMIT`` as :mod:`.mailbox` describes.
 """
 
 from __future__ import annotations
@@ -25,23 +31,34 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from integration_hub.connectors.edm import settings
+from integration_hub.simulators.edm.contract import NAMESPACE, OPERATIONS, REQUEST_ERROR, SERVICE_PATHS, ComplexType
 from integration_hub.simulators.edm.mailbox import DIRECTION_CODES, EARCHIVE_PROFILE, Entry, Search
 from integration_hub.simulators.edm.simulator import EdmSimulator, SimCall, parse_moment
 from integration_hub.simulators.edm.wsdl import render_wsdl
+from integration_hub.simulators.edm.xmlserializer import Bound, Unreadable, bind, fill
 from integration_hub.simulators.efatura.documents import zip_documents
-from integration_hub.simulators.efatura.soap import fault_response, read_soap_request, soap_response
+from integration_hub.simulators.efatura.soap import (
+    SoapClientError,
+    client_fault,
+    fault_response,
+    q,
+    read_soap_request,
+    soap_response,
+    wcf_action_not_supported,
+    wcf_deserialization_failed,
+)
 
-NS = settings.NAMESPACE
-SERVICE_PATHS = (settings.SERVICE_PATH, "/EFaturaEDM21ea/EFaturaEDM.svc")
-CONTENT_LIMIT = 100  # invoices per answer with content (izibiz documents 100; EDM's default) [I]
+__all__ = ["SERVICE_PATHS", "create_app"]
+
+DEFAULT_LIMIT = 100  # LIMIT when the search key has none (EDM guide, efatura.md §1.3)
+CONTENT_LIMIT = 100  # invoices per answer with content (izibiz documents 100 for its sibling API) [I]
 HEADER_LIMIT = 25_000  # headers-only answers (izibiz documents 25 000) [I]
 
 # (ERROR_CODE, ERROR_SHORT_DES, ERROR_LONG_DES). Only the session text is verbatim from public clients.
 SESSION_NOT_FOUND = (2005, "Aktif session bulunamadı.", "Oturum süresi dolmuş ya da oturum kapatılmış.")
 LOGIN_FAILED = (2001, "Kullanıcı adı veya şifre hatalı.", "Kullanıcı doğrulanamadı.")  # [I]
+MISSING_PARAMETER = (2009, "Zorunlu alan eksik: {field}", "{field} alanı gönderilmedi.")  # [I]
 BAD_PARAMETER = (2010, "Geçersiz parametre: {field}", "{field} alanının değeri geçersiz: '{value}'")  # [I]
-INVOICE_NOT_FOUND = (2020, "Fatura bulunamadı.", "Aranan fatura sistemde bulunamadı.")  # [I]
 
 
 class EdmFault(Exception):
@@ -56,62 +73,39 @@ class EdmFault(Exception):
 
 @dataclass
 class Outcome:
-    """A handler's answer and what the call log keeps of the request."""
+    """A handler's answer (the members of the operation's response type) and what the call log keeps."""
 
-    element: etree._Element
+    values: dict[str, Any]
     account: str | None
     params: dict[str, Any] = field(default_factory=dict)
     returned: int = 0
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
-    if parent is None:
-        return None
-    for child in parent:
-        if isinstance(child.tag, str) and _local(child) == name:
-            return child
-    return None
-
-
-def _text(parent: etree._Element | None, name: str) -> str:
-    child = _child(parent, name)
-    return (child.text or "").strip() if child is not None else ""
-
-
-def _el(parent: etree._Element | None, name: str, text: object | None = None, **attrs: str) -> etree._Element:
-    tag = etree.QName(NS, name)
-    element = etree.Element(tag, attrs, nsmap={None: NS}) if parent is None else etree.SubElement(parent, tag, attrs)
-    if text is not None:
-        element.text = str(text)
-    return element
+def _required(bound: Bound, name: str) -> str:
+    value = bound.text(name)
+    if not value:
+        raise EdmFault(MISSING_PARAMETER, field=name)
+    return value
 
 
 class Service:
-    """Authenticates and runs one operation against the simulator state."""
+    """Authenticates and runs one bound request against the simulator state."""
 
     def __init__(self, sim: EdmSimulator) -> None:
         self.sim = sim
-        self.handlers: dict[str, Callable[[etree._Element, dict[str, str]], Outcome]] = {
+        self.handlers: dict[str, Callable[[Bound, dict[str, str]], Outcome]] = {
             "Login": self.login,
             "Logout": self.logout,
             "GetInvoice": self.get_invoice,
-            "GetInvoiceStatus": self.get_invoice_status,
             "MarkInvoice": self.mark_invoice,
         }
 
-    # -- helpers --------------------------------------------------------------------------------------
-
-    def _response(self, operation: str, header: dict[str, str]) -> etree._Element:
-        response = _el(None, f"{operation}Response")
-        ret = _el(response, "REQUEST_RETURN")
-        _el(ret, "INTL_TXN_ID", self.sim.next_txn_id())
-        _el(ret, "CLIENT_TXN_ID", header.get("CLIENT_TXN_ID", ""))
-        _el(ret, "RETURN_CODE", 0)
-        return response
+    def request_return(self, header: dict[str, str]) -> dict[str, Any]:
+        return {
+            "INTL_TXN_ID": self.sim.next_txn_id(),
+            "CLIENT_TXN_ID": header.get("CLIENT_TXN_ID"),
+            "RETURN_CODE": 0,
+        }
 
     def _account(self, header: dict[str, str]) -> str:
         account = self.sim.session_account(header.get("SESSION_ID", ""))
@@ -121,111 +115,85 @@ class Service:
 
     # -- operations -----------------------------------------------------------------------------------
 
-    def login(self, request: etree._Element, header: dict[str, str]) -> Outcome:
-        username = _text(request, "USER_NAME")
-        session_id = self.sim.login(username, _text(request, "PASSWORD"))
+    def login(self, request: Bound, header: dict[str, str]) -> Outcome:
+        username, password = _required(request, "USER_NAME"), _required(request, "PASSWORD")
+        session_id = self.sim.login(username, password)
         if session_id is None:
             raise EdmFault(LOGIN_FAILED)
-        response = self._response("Login", header)
-        _el(response, "SESSION_ID", session_id)
-        return Outcome(response, self.sim.session_account(session_id), {"USER_NAME": username})
+        values = {"REQUEST_RETURN": self.request_return(header), "SESSION_ID": session_id}
+        return Outcome(values, self.sim.session_account(session_id), {"USER_NAME": username})
 
-    def logout(self, request: etree._Element, header: dict[str, str]) -> Outcome:
+    def logout(self, request: Bound, header: dict[str, str]) -> Outcome:
         account = self._account(header)
         self.sim.logout(header["SESSION_ID"])
-        return Outcome(self._response("Logout", header), account)
+        return Outcome({"REQUEST_RETURN": self.request_return(header)}, account)
 
-    def get_invoice(self, request: etree._Element, header: dict[str, str]) -> Outcome:
+    def get_invoice(self, request: Bound, header: dict[str, str]) -> Outcome:
         account = self._account(header)
-        key_element = _child(request, "INVOICE_SEARCH_KEY")
-        if key_element is None:
-            raise EdmFault(BAD_PARAMETER, field="INVOICE_SEARCH_KEY", value="")
-        params = {_local(c): (c.text or "").strip() for c in key_element if isinstance(c.tag, str)}
-        header_only = _text(request, "HEADER_ONLY").upper() != "N"
+        key = request.child("INVOICE_SEARCH_KEY")
+        if key is None:
+            raise EdmFault(MISSING_PARAMETER, field="INVOICE_SEARCH_KEY")
+        params: dict[str, Any] = key.simple()
+        header_only = request.text("HEADER_ONLY").upper() != "N"
         params["HEADER_ONLY"] = "Y" if header_only else "N"
-        content_type = (_text(request, "INVOICE_CONTENT_TYPE") or "XML").upper()
-        search = _search(params, header_only)
-        rows = self.sim.mailboxes[account].search(search)
-        response = self._response("GetInvoice", header)
-        compressed = header.get("COMPRESSED", "").upper() == "Y"
-        for entry in rows:
-            self._render_invoice(response, entry, None if header_only else content_type, compressed)
-        return Outcome(response, account, params, len(rows))
+        # ALL (every view at once) is not modelled: the simulator answers the UBL for it [I].
+        content_type = request.text("INVOICE_CONTENT_TYPE") or "XML"
+        rows = self.sim.mailboxes[account].search(_search(params, header_only))
+        zipped = header.get("COMPRESSED", "").upper() == "Y"
+        items = [_invoice(entry, None if header_only else content_type, zipped) for entry in rows]
+        return Outcome({"INVOICE": items}, account, params, len(rows))
 
-    def _render_invoice(self, parent: etree._Element, entry: Entry, content_type: str | None, zipped: bool) -> None:
-        invoice = entry.invoice
-        incoming = invoice.direction == "in"
-        earchive = invoice.profile_id == EARCHIVE_PROFILE
-        # XmlSerializer attributes; EDM echoes the ETTN in the sender's (here: upper) case.
-        element = _el(parent, "INVOICE", ID=invoice.number, UUID=invoice.ettn.upper(), TRXID=str(entry.trxid))
-        head = _el(element, "HEADER")
-        _el(head, "SENDER", invoice.supplier_vkn)
-        _el(head, "RECEIVER", invoice.customer_vkn)
-        _el(head, "SUPPLIER", invoice.supplier_name)
-        _el(head, "CUSTOMER", invoice.customer_name)
-        _el(head, "ISSUE_DATE", invoice.issue_date.isoformat())
-        _el(head, "PAYABLE_AMOUNT", f"{invoice.payable:.2f}", currencyID=invoice.currency)
-        _el(head, "FROM", "" if earchive else f"urn:mail:defaultgb@{invoice.supplier_vkn}.edm.com.tr")
-        _el(head, "TO", "" if earchive else f"urn:mail:defaultpk@{invoice.customer_vkn}.edm.com.tr")
-        _el(head, "PROFILEID", invoice.profile_id)
-        _el(head, "INVOICE_TYPE", invoice.type_code)
-        status = "RECEIVE - SUCCEED" if incoming else "SEND - SUCCEED"
-        _el(head, "STATUS", status)
-        _el(head, "STATUS_DESCRIPTION", "SUCCEED")
-        _el(head, "GIB_STATUS_CODE", 1300)
-        _el(head, "GIB_STATUS_DESCRIPTION", "BAŞARIYLA TAMAMLANDI")
-        _el(head, "RESPONSE_CODE", "ACCEPT" if invoice.profile_id == "TICARIFATURA" else "")
-        _el(head, "CDATE", entry.cdate.isoformat())
-        _el(head, "ENVELOPE_IDENTIFIER", "" if earchive else f"{entry.trxid:08d}-edm-envelope")
-        _el(head, "EARCHIVE", "true" if earchive else "false")
-        _el(head, "DIRECTION", "IN" if incoming else "OUT")
-        _el(head, "MARKED", "true" if entry.marked else "false")
-        if content_type is None:
-            return
+    def mark_invoice(self, request: Bound, header: dict[str, str]) -> Outcome:
+        """State-changing: sets the read mark that ``READ_INCLUDED=false`` filters on. Recorded like any call."""
+        account = self._account(header)
+        mark = request.child("MARK")
+        if mark is None or "value" not in mark.attributes:
+            raise EdmFault(MISSING_PARAMETER, field="MARK/@value")
+        invoices = mark.children("INVOICE")
+        uuids = [i.attributes["UUID"] for i in invoices if i.attributes.get("UUID")]
+        numbers = [i.attributes["ID"] for i in invoices if i.attributes.get("ID")]
+        value = mark.attributes["value"]
+        found = self.sim.mailboxes[account].mark(uuids, numbers, value == "READ")
+        params = {"value": value, "UUID": uuids, "ID": numbers}
+        return Outcome({"REQUEST_RETURN": self.request_return(header)}, account, params, found)
+
+
+def _invoice(entry: Entry, content_type: str | None, zipped: bool) -> dict[str, Any]:
+    """One ``INVOICE`` of a ``GetInvoice`` answer; ``CONTENT`` only when ``content_type`` is given."""
+    invoice = entry.invoice
+    incoming = invoice.direction == "in"
+    earchive = invoice.profile_id == EARCHIVE_PROFILE
+    header = {
+        "SENDER": invoice.supplier_vkn,
+        "RECEIVER": invoice.customer_vkn,
+        "SUPPLIER": invoice.supplier_name,
+        "CUSTOMER": invoice.customer_name,
+        "ISSUE_DATE": invoice.issue_date.isoformat(),
+        "PAYABLE_AMOUNT": (f"{invoice.payable:.2f}", invoice.currency),
+        "FROM": "" if earchive else f"urn:mail:defaultgb@{invoice.supplier_vkn}.edm.com.tr",
+        "TO": "" if earchive else f"urn:mail:defaultpk@{invoice.customer_vkn}.edm.com.tr",
+        "PROFILEID": invoice.profile_id,
+        "STATUS": "RECEIVE - SUCCEED" if incoming else "SEND - SUCCEED",
+        "STATUS_DESCRIPTION": "SUCCEED",
+        "GIB_STATUS_CODE": 1300,
+        "GIB_STATUS_DESCRIPTION": "BAŞARIYLA TAMAMLANDI",
+        "RESPONSE_CODE": "ACCEPT" if invoice.profile_id == "TICARIFATURA" else "",
+        "CDATE": entry.cdate.isoformat(),
+        "ENVELOPE_IDENTIFIER": "" if earchive else f"{entry.trxid:08d}-edm-envelope",
+        "EARCHIVE": "true" if earchive else "false",
+        "INVOICE_TYPE": invoice.type_code,
+        "DIRECTION": "IN" if incoming else "OUT",
+        "MARKED": "true" if entry.marked else "false",
+    }
+    # EDM echoes the ETTN in the sender's case; the generator's senders write it upper-case.
+    values: dict[str, Any] = {"TRXID": entry.trxid, "UUID": invoice.ettn.upper(), "ID": invoice.number}
+    values["HEADER"] = header
+    if content_type is not None:
         data = _content(entry, content_type)
         if zipped:
             data = zip_documents([(f"{invoice.ettn.upper()}.{content_type.lower()}", data)])
-        _el(element, "CONTENT", base64.b64encode(data).decode("ascii"))
-
-    def get_invoice_status(self, request: etree._Element, header: dict[str, str]) -> Outcome:
-        account = self._account(header)
-        wanted = _child(request, "INVOICE")
-        uuid_value = (wanted.get("UUID") or "").strip() if wanted is not None else ""
-        number = (wanted.get("ID") or "").strip() if wanted is not None else ""
-        entry = next(
-            (
-                e
-                for e in self.sim.mailboxes[account].entries
-                if (uuid_value and e.uuid == uuid_value.lower()) or (number and e.invoice.number == number)
-            ),
-            None,
-        )
-        if entry is None:
-            raise EdmFault(INVOICE_NOT_FOUND)
-        response = self._response("GetInvoiceStatus", header)
-        status = _el(response, "INVOICE_STATUS", ID=entry.invoice.number, UUID=entry.invoice.ettn.upper())
-        _el(status, "STATUS", "RECEIVE - SUCCEED" if entry.invoice.direction == "in" else "SEND - SUCCEED")
-        _el(status, "STATUS_DESCRIPTION", "SUCCEED")
-        _el(status, "GIB_STATUS_CODE", 1300)
-        _el(status, "GIB_STATUS_DESCRIPTION", "BAŞARIYLA TAMAMLANDI")
-        _el(status, "CDATE", entry.cdate.isoformat())
-        return Outcome(response, account, {"UUID": uuid_value, "ID": number}, 1)
-
-    def mark_invoice(self, request: etree._Element, header: dict[str, str]) -> Outcome:
-        """State-changing: sets the read mark that ``READ_INCLUDED=false`` filters on. Recorded like any call."""
-        account = self._account(header)
-        mark = _child(request, "MARK")
-        if mark is None:
-            raise EdmFault(BAD_PARAMETER, field="MARK", value="")
-        raw_value = (mark.get("value") or "").strip().lower()
-        if raw_value not in ("true", "false", "read", "unread"):
-            raise EdmFault(BAD_PARAMETER, field="MARK/@value", value=raw_value)
-        invoices = [c for c in mark if isinstance(c.tag, str) and _local(c) == "INVOICE"]
-        uuids = [c.get("UUID", "") for c in invoices if c.get("UUID")]
-        numbers = [c.get("ID", "") for c in invoices if c.get("ID")]
-        found = self.sim.mailboxes[account].mark(uuids, numbers, raw_value in ("true", "read"))
-        params = {"value": raw_value, "UUID": uuids, "ID": numbers}
-        return Outcome(self._response("MarkInvoice", header), account, params, found)
+        values["CONTENT"] = base64.b64encode(data).decode("ascii")
+    return values
 
 
 def _content(entry: Entry, content_type: str) -> bytes:
@@ -236,28 +204,20 @@ def _content(entry: Entry, content_type: str) -> bytes:
     return entry.invoice.xml
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("true", "1", "y")
-
-
 def _search(params: dict[str, str], header_only: bool) -> Search:
-    """Validate an ``INVOICE_SEARCH_KEY``. Dates are xs:date (issue) and xs:dateTime (creation)."""
-    direction = params.get("DIRECTION", "").upper()
-    if direction not in DIRECTION_CODES:
-        raise EdmFault(BAD_PARAMETER, field="DIRECTION", value=params.get("DIRECTION", ""))
-    raw_limit = params.get("LIMIT", "") or str(settings.LIMIT)
-    if not raw_limit.isdigit() or int(raw_limit) < 1:
-        raise EdmFault(BAD_PARAMETER, field="LIMIT", value=raw_limit)
-    limit = min(int(raw_limit), HEADER_LIMIT if header_only else CONTENT_LIMIT)
+    """EDM's checks of a bound ``INVOICE_SEARCH_KEY`` (types were checked while binding)."""
+    direction = params.get("DIRECTION", "")
+    if not direction:
+        raise EdmFault(MISSING_PARAMETER, field="DIRECTION")
+    if direction.upper() not in DIRECTION_CODES:
+        raise EdmFault(BAD_PARAMETER, field="DIRECTION", value=direction)
+    limit = int(params.get("LIMIT") or DEFAULT_LIMIT)
+    if limit < 1:
+        raise EdmFault(BAD_PARAMETER, field="LIMIT", value=limit)
 
     def day(name: str) -> date | None:
         value = params.get(name, "")
-        if not value:
-            return None
-        try:
-            return parse_moment(value).date()
-        except ValueError:
-            raise EdmFault(BAD_PARAMETER, field=name, value=value) from None
+        return date.fromisoformat(value[:10]) if value else None
 
     def moment(name: str) -> Any:
         value = params.get(name, "")
@@ -269,25 +229,39 @@ def _search(params: dict[str, str], header_only: bool) -> Search:
             raise EdmFault(BAD_PARAMETER, field=name, value=value) from None
 
     return Search(
-        direction=direction,
-        limit=limit,
+        direction=direction.upper(),
+        limit=min(limit, HEADER_LIMIT if header_only else CONTENT_LIMIT),
         start=day("START_DATE"),
         end=day("END_DATE"),
         created_from=moment("CR_START_DATE"),
         created_to=moment("CR_END_DATE"),
         uuid=params.get("UUID") or None,
         number=params.get("ID") or None,
-        read_included=_flag(params.get("READ_INCLUDED", "")),
+        read_included=params.get("READ_INCLUDED") in ("true", "1"),
     )
 
 
+def _answer(response: ComplexType, values: dict[str, Any]) -> etree._Element:
+    """The response body element: qualified, its members unqualified in ``Order``.
+
+    The namespace gets a prefix: lxml never writes ``xmlns=""``, so under a default namespace the
+    unqualified members would read back as qualified.
+    """
+    element = etree.Element(q(NAMESPACE, response.name), nsmap={"tns": NAMESPACE})
+    fill(element, response, values)
+    return element
+
+
 def _edm_fault(fault: EdmFault, header: dict[str, str], txn_id: int) -> Response:
-    detail = _el(None, "REQUEST_ERRORType")
-    _el(detail, "ERROR_CODE", fault.code)
-    _el(detail, "ERROR_SHORT_DES", fault.short)
-    _el(detail, "ERROR_LONG_DES", fault.long)
-    _el(detail, "INTL_TXN_ID", txn_id)
-    _el(detail, "CLIENT_TXN_ID", header.get("CLIENT_TXN_ID", ""))
+    detail = etree.Element(q(NAMESPACE, REQUEST_ERROR.name), nsmap={"tns": NAMESPACE})
+    values = {
+        "INTL_TXN_ID": txn_id,
+        "CLIENT_TXN_ID": header.get("CLIENT_TXN_ID"),
+        "ERROR_CODE": fault.code,
+        "ERROR_SHORT_DES": fault.short,
+        "ERROR_LONG_DES": fault.long,
+    }
+    fill(detail, REQUEST_ERROR, values)
     return fault_response("s:Client", fault.short, detail)
 
 
@@ -304,41 +278,48 @@ def create_app(sim: EdmSimulator | None = None, **options: Any) -> Starlette:
         if request.method == "GET":
             query = request.url.query.lower()
             if query in ("wsdl", "singlewsdl"):
-                location = str(request.url.replace(query=""))
-                return Response(render_wsdl(location.rstrip("?")), media_type="text/xml; charset=utf-8")
+                location = str(request.url.replace(query="")).rstrip("?")
+                return Response(render_wsdl(location), media_type="text/xml; charset=utf-8")
             return PlainTextResponse("EFaturaEDM Service (simulated). Append ?wsdl for the contract.")
         try:
             soap = await read_soap_request(request)
-        except ValueError as exc:
+        except SoapClientError as exc:
             simulator.record(SimCall("?", None, 500, str(exc)))
-            return fault_response("s:Client", f"Bad request: {exc}")
-        operation = soap.operation.removesuffix("Request")
-        header_element = _child(soap.operation_element, "REQUEST_HEADER")
-        header = (
-            {_local(c): (c.text or "").strip() for c in header_element if isinstance(c.tag, str)}
-            if header_element is not None
-            else {}
-        )
+            return client_fault(f"Bad request: {exc}")
         injected = simulator.injected_failure()
         if injected is not None:
-            simulator.record(SimCall(operation, None, injected, "injected", header))
+            simulator.record(SimCall(soap.operation.removesuffix("Request"), None, injected, "injected"))
             return PlainTextResponse("Service Unavailable", status_code=injected)
-        handler = service.handlers.get(operation)
-        if handler is None or soap.soap_action != f"{settings.ACTION_PREFIX}{operation}":
-            simulator.record(SimCall(operation, None, 500, "ActionNotSupported", header))
-            return fault_response(
-                "a:ActionNotSupported",
-                f"The message with Action '{soap.soap_action}' cannot be processed at the receiver, due to a "
-                "ContractFilter mismatch at the EndpointDispatcher.",
-            )
+
+        operation = OPERATIONS.get(soap.soap_action)
+        if operation is None:
+            simulator.record(SimCall(soap.operation.removesuffix("Request"), None, 500, "ActionNotSupported"))
+            return wcf_action_not_supported(soap.soap_action)
+        expected = q(NAMESPACE, operation.request.name)
         try:
-            outcome = handler(soap.operation_element, header)
+            if soap.operation_element.tag != expected:
+                found = etree.QName(soap.operation_element)
+                raise Unreadable(
+                    f"Expecting element '{operation.request.name}' from namespace '{NAMESPACE}'. Encountered "
+                    f"'Element' with name '{found.localname}', namespace '{found.namespace or ''}'."
+                )
+            bound = bind(soap.operation_element, operation.request)
+        except Unreadable as exc:
+            simulator.record(SimCall(operation.name, None, 500, "DeserializationFailed"))
+            return wcf_deserialization_failed(operation.request.name, NAMESPACE, str(exc))
+
+        header_element = bound.child("REQUEST_HEADER")
+        header = header_element.simple() if header_element is not None else {}
+        try:
+            if header_element is None:
+                raise EdmFault(MISSING_PARAMETER, field="REQUEST_HEADER")
+            outcome = service.handlers[operation.name](bound, header)
         except EdmFault as fault:
-            account = simulator.session_account(header.get("SESSION_ID", "")) if operation != "Login" else None
-            simulator.record(SimCall(operation, account, 500, fault.short, header))
+            account = simulator.session_account(header.get("SESSION_ID", "")) if operation.name != "Login" else None
+            simulator.record(SimCall(operation.name, account, 500, fault.short, header))
             return _edm_fault(fault, header, simulator.next_txn_id())
-        simulator.record(SimCall(operation, outcome.account, 200, None, header, outcome.params, outcome.returned))
-        return soap_response(outcome.element)
+        simulator.record(SimCall(operation.name, outcome.account, 200, None, header, outcome.params, outcome.returned))
+        return soap_response(_answer(operation.response, outcome.values))
 
     routes = [Route(path, endpoint, methods=["GET", "POST"]) for path in SERVICE_PATHS]
     app = Starlette(routes=routes)

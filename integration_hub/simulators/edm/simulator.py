@@ -9,12 +9,11 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from integration_hub.connectors.base import DateWindow
 from integration_hub.simulators.edm.mailbox import TURKEY, Mailbox
 from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import generate_mailbox, vkn_with_check
@@ -126,8 +125,9 @@ class EdmSimulator(SimulatorState[SimCall]):
 
     # -- for tests and the CLI ------------------------------------------------------------------------
 
-    def invoices(self, account: str, direction: str, window: DateWindow) -> list[Any]:
-        """The generated invoices of ``account`` in ``direction`` (``in``/``out``) issued inside ``window``."""
+    def invoices(self, account: str, direction: str, window: Container[date]) -> list[Any]:
+        """The generated invoices of ``account`` in ``direction`` (``in``/``out``) issued inside ``window``
+        (any container of days, e.g. a collector's date window)."""
         return [
             entry.invoice
             for entry in self.mailboxes[account].entries
