@@ -7,12 +7,17 @@ DataContract element here is written by :func:`data_contract`, which sorts the m
 the order is a property of the code, not of each call site.
 
 Identity is the company VKN (``CompanyTaxCode``) plus, in production, İşNet's IP whitelist: there is
-no username or password. An unknown or unwhitelisted VKN is reported as ``Result=Failed`` with an
-``ErrorMessage`` (HTTP 200), which we turn into an :class:`AuthenticationError` naming the setting.
+no username or password. An unknown or unwhitelisted VKN is reported as a failed answer (HTTP 200),
+which we turn into an :class:`AuthenticationError` naming the setting.
+
+How an answer says "failed", and how it names its paging numbers, is an open point (see
+:func:`outcome` and :func:`paging_numbers`): the WSDL-generated types and two clients that read real
+answers say one thing, NetteFatura-API's hand-written types another. We read both, and an answer that
+says neither success nor failure is an error rather than an empty success.
 
 We ask for ``IsXMLIncluded=true`` so every page carries the UBL documents inline: listing *is*
-downloading, one request per 100 invoices. We never send an ``ETTN`` element: an empty ETTN filter
-makes İşNet return the account's first invoice instead of the date range.
+downloading, one request per 100 invoices. We never send the ``Ettn`` filter: an empty one makes
+İşNet return the account's first invoice instead of the date range (DOLIBARR).
 """
 
 from __future__ import annotations
@@ -47,6 +52,33 @@ def data_contract(parent: etree._Element, members: Mapping[str, Value]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """Whether an answer reports success, and its error message when not."""
+
+    ok: bool
+    message: str
+
+
+def outcome(result: etree._Element) -> Outcome | None:
+    """The success flag of an ``<Op>Result``, in either reading; ``None`` when it carries neither.
+
+    * WSDL_TYPES:SearchInvoiceResult.ts (and DOLIBARR reading real answers, NETTE's go-live tool matching
+      ``<a:Result>Success``): ``Result`` is the ResultType enum ``Success``/``Failed`` and ``ErrorMessage``
+      is its sibling;
+    * NETTE:src/types/common.types.ts (hand-written): ``Result`` is an object ``{IsSuccess, ErrorMessage}``.
+    """
+    flag = child(result, "Result")
+    if flag is None:
+        return None
+    if child(flag, "IsSuccess") is not None:
+        return Outcome(child_text(flag, "IsSuccess").lower() == "true", child_text(flag, "ErrorMessage"))
+    status = (flag.text or "").strip()
+    if status not in ("Success", "Failed"):
+        return None
+    return Outcome(status == "Success", child_text(result, "ErrorMessage"))
+
+
+@dataclass(frozen=True, slots=True)
 class SearchPage:
     """One ``SearchInvoice`` answer: the documents of this page and the service's paging numbers, each
     ``None`` when the answer did not carry it (never guessed from the page: a guess would make a
@@ -58,7 +90,9 @@ class SearchPage:
     current_page: int | None
 
 
-def _int(parent: etree._Element | None, name: str) -> int | None:
+def _int(parent: etree._Element | None, *names: str) -> int | None:
+    """The first of ``names`` present in ``parent`` as a number (``None`` when none is)."""
+    name = next((name for name in names if child(parent, name) is not None), names[0])
     raw = child_text(parent, name)
     try:
         return int(raw) if raw else None
@@ -66,12 +100,15 @@ def _int(parent: etree._Element | None, name: str) -> int | None:
         raise ProviderError(f"{PROVIDER}: PagingResponse.{name} is not a number: {raw[:20]!r}") from None
 
 
-def _document(ettn: str, raw: str) -> bytes:
-    """``InvoiceXml`` as bytes: İşNet's encoding is unconfirmed, so accept inline XML and base64."""
-    text = raw.strip()
-    if text.startswith("<"):
-        return text.encode("utf-8")
-    return decode_base64(text, f"{PROVIDER}: InvoiceXml of {ettn} is neither XML nor base64")
+def paging_numbers(paging: etree._Element | None) -> tuple[int | None, int | None, int | None]:
+    """``(total records, total pages, current page)`` of a ``PagingResponse``, in either reading:
+    WSDL_TYPES:PagingResponse.ts names them ``TotalNumberOfRecords``, ``TotalNumberOfPages``, ``PageNumber``;
+    NETTE:src/types/common.types.ts (hand-written) ``TotalRecords``, ``TotalPages``, ``CurrentPage``."""
+    return (
+        _int(paging, "TotalNumberOfRecords", "TotalRecords"),
+        _int(paging, "TotalNumberOfPages", "TotalPages"),
+        _int(paging, "PageNumber", "CurrentPage"),
+    )
 
 
 class IsnetClient(ProviderClient):
@@ -112,6 +149,7 @@ class IsnetClient(ProviderClient):
             {
                 "CompanyTaxCode": self.vkn,
                 "InvoiceDirection": settings.DIRECTIONS[direction],
+                # xs:dateTime, the window's whole last day: see settings.DATE_TIME_FORMAT for the open point.
                 "MaxInvoiceDate": datetime.combine(last, time(23, 59, 59)).strftime(settings.DATE_TIME_FORMAT),
                 "MinInvoiceDate": datetime.combine(first, time.min).strftime(settings.DATE_TIME_FORMAT),
                 "PagingRequest": {"PageNumber": page, "RecordsPerPage": size or self.records_per_page},
@@ -128,9 +166,11 @@ class IsnetClient(ProviderClient):
         result = child(response, f"{settings.SEARCH_INVOICE}Result")
         if result is None:
             raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} answer has no {settings.SEARCH_INVOICE}Result")
-        if child_text(result, "Result").lower() == "failed" or child_text(result, "IsSucceded").lower() == "false":
-            message = child_text(result, "ErrorMessage") or child_text(result, "Message") or "no error message"
-            raise self._failure(message)
+        reported = outcome(result)
+        if reported is None:
+            raise ProviderError(f"{PROVIDER}: {settings.SEARCH_INVOICE} answer says neither Success nor Failed")
+        if not reported.ok:
+            raise self._failure(reported.message or "no error message")
         documents = []
         invoices = child(result, "Invoices")
         for invoice in invoices if invoices is not None else ():
@@ -141,16 +181,12 @@ class IsnetClient(ProviderClient):
                 raw = child_text(invoice, "InvoiceXml")
                 if not raw:
                     raise ProviderError(f"{PROVIDER}: invoice {ettn} came without InvoiceXml although it was asked for")
-                documents.append((ettn, _document(ettn, raw)))
+                # WSDL_TYPES:Invoice.ts: InvoiceXml is xs:base64Binary.
+                documents.append((ettn, decode_base64(raw, f"{PROVIDER}: InvoiceXml of {ettn} is not base64")))
             else:
                 documents.append((ettn, b""))
-        paging = child(result, "PagingResponse")
-        return SearchPage(
-            documents=documents,
-            total_records=_int(paging, "TotalRecords"),
-            total_pages=_int(paging, "TotalPages"),
-            current_page=_int(paging, "CurrentPage"),
-        )
+        total_records, total_pages, current_page = paging_numbers(child(result, "PagingResponse"))
+        return SearchPage(documents, total_records, total_pages, current_page)
 
     def documents(self, direction: str, first: date, last: date) -> Iterator[tuple[str, bytes]]:
         """Every invoice of ``direction`` issued ``first``..``last``: pages 1.. until ``TotalPages``.
@@ -159,7 +195,7 @@ class IsnetClient(ProviderClient):
         page without ``PagingResponse`` (more may follow, we cannot tell), an empty page before
         ``TotalPages``, a ``CurrentPage`` other than the one asked for, or a page of invoices already seen
         (a service ignoring ``PageNumber``) are :class:`ProviderError`. A page shorter than asked without
-        ``PagingResponse`` is the last one. The service's ``TotalRecords`` goes to
+        ``PagingResponse`` is the last one. The service's total of records goes to
         ``stats.reported_counts['invoice']``; an answer without it removes that count for good
         (:meth:`~integration_hub.connectors.base.CollectStats.add_reported` with ``None``).
         """

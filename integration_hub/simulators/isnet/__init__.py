@@ -1,9 +1,10 @@
-"""A faithful fake of İşNet's ``InvoiceService.svc`` (WCF, DataContract) for tests and demos.
+"""A fake of İşNet's ``InvoiceService.svc`` (WCF, DataContract) written from its published contract.
 
 Public API::
 
     sim = IsnetSimulator(seed=1, companies=1, vkns=["1234567890"], start=date(2025, 1, 1), days=90,
-                         per_day=(0, 4), walled={"5555555555": frozenset({"10.0.0.1"})}, fail_rate=0.0)
+                         per_day=(0, 4), walled={"5555555555": frozenset({"10.0.0.1"})}, fail_rate=0.0,
+                         answer_model="wsdl", dates="datetime")
     sim.app                                   # Starlette app, served at SERVICE_PATH
     sim.app.state.simulator is sim
     sim.companies                             # {"c1": IsnetCompany(slug, vkn, name, allowed_ips)}
@@ -14,7 +15,10 @@ Public API::
 Identity is the company VKN (``CompanyTaxCode``), no password; ``walled`` companies only accept the
 listed client IPs (İşNet's production whitelist). ``SimCall.params`` holds the DataContract members the
 service actually read and ``ignored`` the elements it skipped, so tests can prove a client sends its
-members in WCF (alphabetical) order. Fault injection: ``fail_rate`` (seeded) and ``fail_next(n)``.
+members in WCF (alphabetical) order and namespace. Where the public sources disagree the simulator
+answers either reading: ``answer_model`` (``wsdl``/``nettefatura``: how ``Result`` and ``PagingResponse``
+look) and ``dates`` (``datetime``/``date``: how the date filters compare); see :mod:`.contract`.
+Fault injection: ``fail_rate`` (seeded) and ``fail_next(n)``. Nothing here imports the connectors.
 """
 
 from __future__ import annotations
@@ -22,14 +26,13 @@ from __future__ import annotations
 import argparse
 
 from integration_hub.simulators.efatura.common import print_fields, serve_announced, simulator_options, simulator_parser
-from integration_hub.simulators.isnet.app import SERVICE_PATH
+from integration_hub.simulators.isnet.calls import SimCall
+from integration_hub.simulators.isnet.contract import SERVICE_PATH, STATE_CHANGING_OPERATIONS
 from integration_hub.simulators.isnet.simulator import (
     READ_ONLY_OPERATIONS,
-    STATE_CHANGING_OPERATIONS,
     TEST_VKN,
     IsnetCompany,
     IsnetSimulator,
-    SimCall,
     create_app,
 )
 

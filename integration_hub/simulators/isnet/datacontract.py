@@ -1,42 +1,56 @@
-"""WCF DataContract (de)serialization as İşNet's service does it, including its order trap.
+"""WCF DataContractSerializer reading and writing, as a .NET service applies it to a request body.
 
-How DataContractSerializer reads a contract (the behaviour reproduced here): members have a fixed
-order (base members first, then ordinal-alphabetical: ``ETTN`` sorts before ``Ettn``). Reading walks
-the incoming elements once; each element is matched against the members *at or after* the current
-position. A match is read and the position moves past it; an element that matches nothing ahead
-(an unknown name, a foreign namespace, or a member that came too late) is skipped silently — it is
-*not* an error, the member just keeps its default (``null``). So ``MinInvoiceDate`` followed by
-``MaxInvoiceDate`` loses the upper bound. Values that cannot be converted (bad enum, bad date,
-non-numeric int) are a deserialization fault, as in WCF.
+How DataContractSerializer reads a contract (System.Runtime.Serialization, the behaviour reproduced
+here): members have a fixed order — for İşNet's contracts ordinal-alphabetical (``ETTN`` sorts before
+``Ettn``). Reading walks the incoming elements once; each one is matched, by local name *and*
+namespace, against the members at or after the current position. A match is read and the position
+moves past it; an element that matches nothing ahead — an unknown name, another namespace (an
+unqualified element included), or a member that came too late — is skipped silently, and that member
+keeps its default (``null``). So ``MinInvoiceDate`` sent before ``MaxInvoiceDate`` loses the upper
+bound without any error. Only a value the serializer cannot convert (a bad enum, date, number or
+boolean) fails the whole message: the service answers a ``DeserializationFailed`` fault. A missing
+member is an error only for ``IsRequired`` members, and İşNet's WSDL marks none (all ``minOccurs=0``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
 
-MODEL_NAMESPACE = "http://schemas.datacontract.org/2004/07/EInvoice.Service.Model"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+from integration_hub.simulators.efatura.soap import XSI_NS, q
+
+# xs:dateTime, and the bare xs:date .NET's XmlConvert (RoundtripKind) also accepts for a DateTime member.
+_DATE_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})(?:T(?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?"
+)
 
 
 class DeserializationError(Exception):
-    """A member value WCF could not convert (becomes an ``a:DeserializationFailed`` fault)."""
+    """A member value the serializer could not convert (the service answers ``DeserializationFailed``)."""
 
 
 @dataclass(frozen=True)
 class Member:
+    """One DataMember. ``kind``: ``string``, ``int``, ``bool``, ``decimal``, ``dateTime``, ``enum`` (with
+    ``choices``), ``opaque`` (a list or type the simulator reads past) or a nested :class:`Contract`."""
+
     name: str
-    kind: str | Contract  # "string" | "int" | "bool" | "datetime" | "enum" | nested contract
+    kind: str | Contract
     choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Contract:
+    """A DataContract: its namespace and its members, kept in WCF's ordinal order."""
+
     name: str
+    namespace: str
     members: tuple[Member, ...]
 
     def __post_init__(self) -> None:
@@ -45,13 +59,15 @@ class Contract:
 
 @dataclass
 class ReadResult:
-    """Members that were read (absent ones are missing from ``values``) and the elements skipped."""
+    """Members that were read (absent ones are missing from ``values``) and the elements skipped, as
+    dotted paths (``PagingRequest.PageNumber``)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
 
 
 def read(element: etree._Element | None, contract: Contract, prefix: str = "") -> ReadResult:
+    """Read ``element``'s children as ``contract`` the way DataContractSerializer does."""
     result = ReadResult()
     if element is None:
         return result
@@ -61,7 +77,7 @@ def read(element: etree._Element | None, contract: Contract, prefix: str = "") -
             continue  # comments, processing instructions
         qname = etree.QName(child)
         index = None
-        if qname.namespace == MODEL_NAMESPACE:
+        if qname.namespace == contract.namespace:
             index = next(
                 (i for i in range(position, len(contract.members)) if contract.members[i].name == qname.localname),
                 None,
@@ -71,14 +87,13 @@ def read(element: etree._Element | None, contract: Contract, prefix: str = "") -
             continue
         member = contract.members[index]
         position = index + 1
-        if child.get(etree.QName(XSI, "nil")) == "true":
+        if child.get(q(XSI_NS, "nil")) == "true":
             result.values[member.name] = None
-            continue
-        if isinstance(member.kind, Contract):
+        elif isinstance(member.kind, Contract):
             nested = read(child, member.kind, prefix=f"{prefix}{member.name}.")
             result.values[member.name] = nested.values
             result.ignored.extend(nested.ignored)
-        else:
+        elif member.kind != "opaque":
             result.values[member.name] = _convert(member, child.text or "")
     return result
 
@@ -89,22 +104,20 @@ def _convert(member: Member, text: str) -> Any:
         return text
     value = text.strip()
     if kind == "int":
+        if not re.fullmatch(r"[+-]?\d{1,10}", value):
+            raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'Int32'.")
+        return int(value)
+    if kind == "decimal":
         try:
-            return int(value)
-        except ValueError:
-            raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'Int32'.") from None
+            return Decimal(value)
+        except InvalidOperation:
+            raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'Decimal'.") from None
     if kind == "bool":
-        if value in ("true", "1"):
-            return True
-        if value in ("false", "0"):
-            return False
+        if value in ("true", "1", "false", "0"):
+            return value in ("true", "1")
         raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'Boolean'.")
-    if kind == "datetime":
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'DateTime'.") from None
-        return moment.replace(tzinfo=None)
+    if kind == "dateTime":
+        return _date_time(value)
     if kind == "enum":
         if value not in member.choices:
             raise DeserializationError(
@@ -114,60 +127,42 @@ def _convert(member: Member, text: str) -> Any:
     raise AssertionError(f"unknown member kind {kind!r}")
 
 
-def write(parent: etree._Element, members: Mapping[str, Any]) -> None:
-    """Render ``members`` as DataContract elements (ordinal order; ``None`` → ``i:nil``; dicts nest;
-    lists of ``(item_name, mapping)`` become ``ArrayOfX``)."""
-    for name in sorted(members):
-        value = members[name]
-        element = etree.SubElement(parent, etree.QName(MODEL_NAMESPACE, name))
+def _date_time(value: str) -> datetime:
+    """An xs:dateTime (or bare xs:date: midnight) as a naive local time; an offset is dropped, as İşNet
+    is documented to read times as Turkish local time [I]."""
+    match = _DATE_TIME.fullmatch(value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        moment = datetime.combine(
+            date.fromisoformat(match["date"]), time.fromisoformat(match["time"]) if match["time"] else time.min
+        )
+        fraction = match["fraction"]
+        return moment.replace(microsecond=int(fraction[1:7].ljust(6, "0"))) if fraction else moment
+    except ValueError:
+        raise DeserializationError(f"The value '{value}' cannot be parsed as the type 'DateTime'.") from None
+
+
+def write(parent: etree._Element, namespace: str, members: Mapping[str, Any]) -> None:
+    """Render ``members`` *in the order given* as DataContract elements of ``namespace``: ``None`` is
+    ``i:nil``, a mapping nests, a sequence of ``(item name, mapping)`` is an ``ArrayOfX``."""
+    for name, value in members.items():
+        element = etree.SubElement(parent, q(namespace, name))
         if value is None:
-            element.set(etree.QName(XSI, "nil"), "true")
+            element.set(q(XSI_NS, "nil"), "true")
         elif isinstance(value, Mapping):
-            write(element, value)
-        elif isinstance(value, list):
+            write(element, namespace, value)
+        elif isinstance(value, Sequence) and not isinstance(value, str):
             for item_name, item in value:
-                write(etree.SubElement(element, etree.QName(MODEL_NAMESPACE, item_name)), item)
+                write(etree.SubElement(element, q(namespace, item_name)), namespace, item)
         elif isinstance(value, bool):
             element.text = "true" if value else "false"
+        elif isinstance(value, datetime):
+            element.text = value.isoformat()
         else:
             element.text = str(value)
 
 
-PAGING_REQUEST = Contract("PagingRequest", (Member("PageNumber", "int"), Member("RecordsPerPage", "int")))
-RESULT_SET = Contract(
-    "InvoiceResultSet",
-    (
-        Member("IsAdditionalTaxIncluded", "bool"),
-        Member("IsArchiveIncluded", "bool"),
-        Member("IsInvoiceDetailIncluded", "bool"),
-        Member("IsXMLIncluded", "bool"),
-    ),
-)
-DIRECTIONS = ("Incoming", "Outgoing")
-SEARCH_INVOICE_REQUEST = Contract(
-    "SearchInvoiceRequest",
-    (
-        Member("CompanyTaxCode", "string"),
-        Member("CompanyVendorNumber", "string"),
-        Member("ETTN", "string"),
-        Member("InvoiceDirection", "enum", DIRECTIONS),
-        Member("InvoiceNumber", "string"),
-        Member("MaxInvoiceDate", "datetime"),
-        Member("MinInvoiceDate", "datetime"),
-        Member("PagingRequest", PAGING_REQUEST),
-        Member("ReceiverTaxCode", "string"),
-        Member("ResultSet", RESULT_SET),
-    ),
-)
-VIEWER_LINK_REQUEST = Contract(
-    "DocumentViewerLinkRequest",
-    (
-        Member("CompanyTaxCode", "string"),
-        Member("CompanyVendorNumber", "string"),
-        Member("Ettn", "string"),
-        Member("InvoiceDirection", "enum", DIRECTIONS),
-        Member("InvoiceDocumentType", "string"),
-    ),
-)
-# State-changing operations only need the tenant to be identified.
-TENANT_REQUEST = Contract("Request", (Member("CompanyTaxCode", "string"),))
+def ordered(members: Mapping[str, Any]) -> dict[str, Any]:
+    """``members`` in WCF's ordinal order: how a contract without a base type is written."""
+    return {name: members[name] for name in sorted(members)}

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 
-from integration_hub.connectors.base import DateWindow
-from integration_hub.connectors.efatura.ubl import Invoice, parse_invoice
 from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox, vkn_with_check
-from integration_hub.simulators.isnet.app import SimCall, build_app
-
-TEST_VKN = "4810173324"  # İşNet's public test company
-STATE_CHANGING_OPERATIONS = frozenset(
-    {"SendInvoice", "SendInvoiceReply", "ArchiveInvoice", "DeArchiveInvoice", "MarkInvoiceAsRead"}
+from integration_hub.simulators.isnet.app import build_app
+from integration_hub.simulators.isnet.calls import SimCall
+from integration_hub.simulators.isnet.contract import (
+    ANSWER_MODELS,
+    DATE_READINGS,
+    SEARCH_INVOICE,
+    STATE_CHANGING_OPERATIONS,
+    VIEWER_LINK,
 )
-READ_ONLY_OPERATIONS = frozenset({"SearchInvoice", "GetDocumentViewerLink"})
+
+TEST_VKN = "4810173324"  # İşNet's public test company (NETTE:src/tools/go-live.tool.ts, DOLIBARR docs)
+READ_ONLY_OPERATIONS = frozenset({SEARCH_INVOICE, VIEWER_LINK})
 _NAMES = ("Marmara Enerji", "Akdeniz Lojistik", "İç Anadolu Un", "Toros Çimento", "Yeşilırmak Tarım")
 
 
@@ -68,12 +71,17 @@ class IsnetSimulator(SimulatorState[SimCall]):
         walled: dict[str, frozenset[str]] | None = None,
         fail_rate: float = 0.0,
         max_page_size: int = 100,
+        answer_model: str = "wsdl",
+        dates: str = "datetime",
     ) -> None:
         super().__init__(seed=seed, fail_rate=fail_rate)
+        if answer_model not in ANSWER_MODELS or dates not in DATE_READINGS:
+            raise ValueError(f"answer_model must be one of {ANSWER_MODELS}, dates one of {DATE_READINGS}")
         self.start = start or date.today() - timedelta(days=days - 1)
         self.days = days
         self.max_page_size = max_page_size
-        self._parsed: dict[str, Invoice] = {}
+        self.answer_model = answer_model
+        self.dates = dates
 
         all_vkns = list(dict.fromkeys([*generated_vkns(seed, companies), *vkns, *(walled or {})]))
         self.companies: dict[str, IsnetCompany] = {}
@@ -100,16 +108,6 @@ class IsnetSimulator(SimulatorState[SimCall]):
         """The company's invoices in the order İşNet pages them (creation time, then ETTN)."""
         return self.datasets[slug]
 
-    def parsed(self, invoice: GeneratedInvoice) -> Invoice:
-        """The UBL document read back, for İşNet's own invoice model (totals, lines, addresses)."""
-        with self._lock:
-            cached = self._parsed.get(invoice.ettn)
-        if cached is None:
-            cached = parse_invoice(invoice.xml)
-            with self._lock:
-                self._parsed[invoice.ettn] = cached
-        return cached
-
     @staticmethod
     def is_archived(invoice: GeneratedInvoice) -> bool:
         """About one invoice in eight has been moved to the portal archive (deterministic by ETTN) [I]."""
@@ -121,8 +119,9 @@ class IsnetSimulator(SimulatorState[SimCall]):
         """Every invoice of ``company`` (slug), both directions."""
         return list(self.datasets[company])
 
-    def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
-        """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window``."""
+    def invoices(self, company: str, direction: str, window: Container[date]) -> list[GeneratedInvoice]:
+        """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window`` (any
+        container of dates)."""
         return [i for i in self.datasets[company] if i.direction == direction and i.issue_date in window]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 
 import pytest
@@ -25,6 +24,7 @@ from integration_hub.connectors.isnet.client import data_contract
 from integration_hub.simulators.efatura.documents import b64, generate_mailbox
 from integration_hub.simulators.efatura.soap import read_soap_request, soap_response
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator
+from integration_hub.simulators.isnet.contract import ANSWER_MODELS, DATE_READINGS
 from integration_hub.simulators.server import running
 from integration_hub_tests.support.efatura_expectations import (
     check_injected_503s,
@@ -94,6 +94,26 @@ def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_req
     }
 
 
+@pytest.mark.parametrize("answer_model", ANSWER_MODELS)
+@pytest.mark.parametrize("dates", DATE_READINGS)
+def test_every_reading_of_the_contract_yields_the_whole_window(answer_model: str, dates: str) -> None:
+    """The sources disagree on the answer model (``Result`` enum or object, paging names) and on how the
+    date filters compare (dates, or issue date and time): the connector is exact under each reading,
+    the last day's invoices, issued during the day, included."""
+    sim = _sim(answer_model=answer_model, dates=dates, per_day=(0, 3))
+    window = DateWindow(date(2025, 2, 1), date(2025, 2, 28))
+    with running(sim.app) as base:
+        connector = _connector(base, records_per_page=10)
+        records = list(connector.collect("invoices", window))
+    last_day = [i for i in sim.mailbox("c1") if i.issue_date == window.last]
+    assert last_day and all(i.spec.issue_time.hour > 0 for i in last_day)
+    assert summarize(records, window) == mailbox_expected(sim, "c1", window)
+    assert connector.stats.reported_counts == {
+        "invoice": len(sim.invoices("c1", "in", window) + sim.invoices("c1", "out", window))
+    }
+    assert connector.stats.requests > 2  # several pages each way
+
+
 def test_a_service_that_clamps_the_page_size_is_followed_by_its_paging_response() -> None:
     sim = _sim(max_page_size=30, per_day=(0, 2))
     with running(sim.app) as base:
@@ -111,16 +131,19 @@ def test_empty_window_costs_one_request_per_direction(served) -> None:
     assert [c.params["InvoiceDirection"] for c in sim.calls[before:]] == ["Incoming", "Outgoing"]
 
 
-def test_unknown_vkn_is_an_authentication_error_naming_the_vkn_not_retried(served) -> None:
-    sim, base = served
-    before = len(sim.calls)
-    connector = _connector(base, vkn="1111111111")
-    with pytest.raises(AuthenticationError) as caught:
-        list(connector.collect("invoices", WINDOW))
+@pytest.mark.parametrize("answer_model", ANSWER_MODELS)
+def test_unknown_vkn_is_an_authentication_error_naming_the_vkn_not_retried(answer_model: str) -> None:
+    """Under either answer model (``Result`` enum + sibling ``ErrorMessage``, or ``Result{IsSuccess,
+    ErrorMessage}``) the failure is seen, with İşNet's own message, and not taken for an empty page."""
+    sim = _sim(answer_model=answer_model, days=2)
+    with running(sim.app) as base:
+        connector = _connector(base, vkn="1111111111")
+        with pytest.raises(AuthenticationError) as caught:
+            list(connector.collect("invoices", WINDOW))
     message = str(caught.value)
     assert "\n" not in message and "VKN 1111111111" in message and "check the 'vkn' setting" in message
-    assert "firma bulunamadı" in message
-    assert len(sim.calls) - before == 1 and connector.stats.retries == 0
+    assert "1111111111 vergi numaralı firma bulunamadı." in message
+    assert len(sim.calls) == 1 and connector.stats.retries == 0
 
 
 def test_unwhitelisted_ip_is_an_authentication_error(served) -> None:
@@ -166,69 +189,67 @@ def test_test_connection_ok_and_failed(served) -> None:
     assert not failed.ok and "VKN 1111111111" in failed.message and "check the 'vkn' setting" in failed.message
 
 
-def test_data_contract_writes_members_in_wcf_order() -> None:
-    request = etree.Element("request")
-    data_contract(
-        request,
-        {
-            "ResultSet": {"IsXMLIncluded": True, "IsArchiveIncluded": False},
-            "ETTN": "x",
-            "MinInvoiceDate": "a",
-            "MaxInvoiceDate": "b",
-            "Ettn": "y",
-            "CompanyTaxCode": "1",
-        },
-    )
-    names = [etree.QName(child).localname for child in request]
-    assert names == ["CompanyTaxCode", "ETTN", "Ettn", "MaxInvoiceDate", "MinInvoiceDate", "ResultSet"]
-    assert [etree.QName(c).localname for c in request[-1]] == ["IsArchiveIncluded", "IsXMLIncluded"]
-    assert request[-1][0].text == "false" and etree.QName(request[0]).namespace == settings.MODEL_NAMESPACE
+FAILED_ENUM = "failed-enum"
+FAILED_OBJECT = "failed-object"
+NO_RESULT = "no-result"
 
 
-def test_inline_xml_is_accepted_and_broken_answers_are_one_line_provider_errors() -> None:
-    """A service answering with inline (escaped) XML, then non-XML/non-base64, none, and a plain failure."""
+def test_broken_and_failed_answers_are_one_line_provider_errors() -> None:
+    """A service answering base64 (the WSDL's ``xs:base64Binary``), then inline XML, non-base64, no
+    ``InvoiceXml``, a failure in each answer model, and an answer that says neither Success nor Failed."""
     model = settings.MODEL_NAMESPACE
-    answers = iter(["<Invoice>inline</Invoice>", base64.b64encode(b"<Invoice/>").decode(), "%%%", None, "failed"])
+    answers = iter(
+        [b64(b"<Invoice/>"), "<Invoice>inline</Invoice>", "%%%", None, FAILED_ENUM, FAILED_OBJECT, NO_RESULT]
+    )
 
     async def endpoint(request: Request) -> Response:
         await read_soap_request(request)
         answer = next(answers)
         response = etree.Element(etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResponse"))
         result = etree.SubElement(response, etree.QName(settings.SERVICE_NAMESPACE, "SearchInvoiceResult"))
-        if answer == "failed":
-            etree.SubElement(result, etree.QName(model, "ErrorMessage")).text = "Beklenmeyen bir hata oluştu."
-            etree.SubElement(result, etree.QName(model, "Result")).text = "Failed"
-            return soap_response(response)
-        invoice = etree.SubElement(
-            etree.SubElement(result, etree.QName(model, "Invoices")), etree.QName(model, "Invoice")
-        )
-        etree.SubElement(invoice, etree.QName(model, "ETTN")).text = "A"
-        if answer is not None:
-            etree.SubElement(invoice, etree.QName(model, "InvoiceXml")).text = answer
-        etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
+        if answer == FAILED_ENUM:
+            data_contract(result, {"ErrorMessage": "Beklenmeyen bir hata oluştu.", "Result": "Failed"})
+        elif answer == FAILED_OBJECT:
+            data_contract(result, {"Result": {"ErrorMessage": "Servis hatası.", "IsSuccess": False}})
+        else:
+            invoice = etree.SubElement(
+                etree.SubElement(result, etree.QName(model, "Invoices")), etree.QName(model, "Invoice")
+            )
+            etree.SubElement(invoice, etree.QName(model, "ETTN")).text = "A"
+            if answer is not None and answer != NO_RESULT:
+                etree.SubElement(invoice, etree.QName(model, "InvoiceXml")).text = answer
+            if answer != NO_RESULT:
+                etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
         return soap_response(response)
 
     app = Starlette(routes=[Route(SERVICE_PATH, endpoint, methods=["POST"])])
     window = DateWindow.single_day(date(2025, 2, 1))
     with running(app) as base:
-        assert list(_connector(base).fetch_documents("in", window)) == [b"<Invoice>inline</Invoice>"]
         assert list(_connector(base).fetch_documents("in", window)) == [b"<Invoice/>"]
         for message in (
-            "neither XML nor base64",
+            "InvoiceXml of A is not base64",
+            "InvoiceXml of A is not base64",
             "came without InvoiceXml",
             "SearchInvoice failed: Beklenmeyen bir hata oluştu.",
+            "SearchInvoice failed: Servis hatası.",
+            "SearchInvoice answer says neither Success nor Failed",
         ):
             with pytest.raises(ProviderError) as caught:
                 list(_connector(base).fetch_documents("in", window))
             assert message in str(caught.value) and type(caught.value) is ProviderError
+            assert "\n" not in str(caught.value)
 
 
-EMPTY_PAGE: tuple[list[int], dict[str, int]] = ([], {"CurrentPage": 1, "TotalPages": 1, "TotalRecords": 0})
+EMPTY_PAGE: tuple[list[int], dict[str, int]] = (
+    [],
+    {"PageNumber": 1, "TotalNumberOfPages": 1, "TotalNumberOfRecords": 0},
+)
 
 
 class PagedAnswers:
     """An İşNet endpoint answering incoming page N with ``pages[N]``: ``(invoice indexes, PagingResponse
-    or None)``; outgoing is one empty page. Invoices are real UBL documents, base64 inline."""
+    or None)`` with the WSDL's paging names; outgoing is one empty page. Invoices are real UBL
+    documents, base64 inline."""
 
     def __init__(self, pages: dict[int, tuple[list[int], dict[str, int] | None]]) -> None:
         mailbox = generate_mailbox(4, TEST_VKN, "Acme A.Ş.", date(2025, 2, 1), 1, (5, 5))
@@ -253,10 +274,15 @@ class PagedAnswers:
             invoice = etree.SubElement(invoices, etree.QName(model, "Invoice"))
             etree.SubElement(invoice, etree.QName(model, "ETTN")).text = self.invoices[index].ettn
             etree.SubElement(invoice, etree.QName(model, "InvoiceXml")).text = b64(self.invoices[index].xml)
+        etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
         if paging is not None:
             data_contract(etree.SubElement(result, etree.QName(model, "PagingResponse")), paging)
-        etree.SubElement(result, etree.QName(model, "Result")).text = "Success"
         return soap_response(response)
+
+
+def _paging(page: int, pages: int, total: int) -> dict[str, int]:
+    """A PagingResponse as WSDL_TYPES:PagingResponse.ts names its members."""
+    return {"PageNumber": page, "RecordsPerPage": 2, "TotalNumberOfPages": pages, "TotalNumberOfRecords": total}
 
 
 def _collect_paged(pages: dict[int, tuple[list[int], dict[str, int] | None]]) -> tuple[PagedAnswers, IsnetConnector]:
@@ -272,14 +298,17 @@ def _collect_paged(pages: dict[int, tuple[list[int], dict[str, int] | None]]) ->
     [
         ({1: ([0, 1], None)}, "page 1 is full (2 invoices) but the answer has no PagingResponse"),
         (
-            {n: ([0, 1] if n == 1 else [], {"CurrentPage": n, "TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)},
+            {n: ([0, 1] if n == 1 else [], _paging(n, 3, 5)) for n in (1, 2, 3)},
             "page 2 of 3 is empty; later pages would be lost",
         ),
         (
-            {n: ([0, 1], {"CurrentPage": 1, "TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)},
+            {n: ([0, 1], _paging(1, 3, 5)) for n in (1, 2, 3)},
             "asked for page 2, got page 1",
         ),
-        ({n: ([0, 1], {"TotalPages": 3, "TotalRecords": 5}) for n in (1, 2, 3)}, "page 2 repeats invoices"),
+        (
+            {n: ([0, 1], {"TotalNumberOfPages": 3, "TotalNumberOfRecords": 5}) for n in (1, 2, 3)},
+            "page 2 repeats invoices",
+        ),
     ],
 )
 def test_paging_that_would_silently_truncate_the_listing_is_a_provider_error(pages, message) -> None:
@@ -289,10 +318,7 @@ def test_paging_that_would_silently_truncate_the_listing_is_a_provider_error(pag
 
 
 def test_strict_paging_still_collects_sound_answers_and_never_guesses_a_total() -> None:
-    paged = {
-        n: ([2 * n - 2, 2 * n - 1][: 5 - 2 * (n - 1)], {"CurrentPage": n, "TotalPages": 3, "TotalRecords": 5})
-        for n in (1, 2, 3)
-    }
+    paged = {n: ([2 * n - 2, 2 * n - 1][: 5 - 2 * (n - 1)], _paging(n, 3, 5)) for n in (1, 2, 3)}
     fake, connector = _collect_paged(paged)
     assert fake.asked == [1, 2, 3] and summarize(fake.records) == expected(fake.invoices)
     assert connector.stats.reported_counts == {"invoice": 5}

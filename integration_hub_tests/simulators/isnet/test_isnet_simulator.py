@@ -1,12 +1,14 @@
-"""The İşNet simulator over real HTTP: WCF dispatch and DataContract order, identity by VKN, paging quirks."""
+"""The İşNet simulator over real HTTP with hand-built requests: WCF dispatch, DataContract order and
+namespace, identity by VKN, paging quirks, and both readings where the public sources disagree."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 from lxml import etree
 
 from integration_hub.connectors.base import DateWindow
-from integration_hub.connectors.efatura.soap import SOAP11_NS, envelope, find_fault, parse_xml
+from integration_hub.simulators.efatura.soap import SOAP11_NS
 from integration_hub.simulators.isnet import SERVICE_PATH, TEST_VKN, IsnetSimulator, create_app
 from integration_hub.simulators.server import running
 
@@ -78,21 +80,36 @@ def _search_request(
     return sorted(members, key=lambda m: m[0])
 
 
+def _post(base: str, body: etree._Element, action: str) -> httpx.Response:
+    envelope = etree.Element(etree.QName(SOAP11_NS, "Envelope"), nsmap={"s": SOAP11_NS})
+    etree.SubElement(envelope, etree.QName(SOAP11_NS, "Body")).append(body)
+    return httpx.post(
+        base + SERVICE_PATH,
+        content=etree.tostring(envelope, xml_declaration=True, encoding="utf-8"),
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'},
+    )
+
+
 def _call(base: str, members: list[Member] | None, operation: str = "SearchInvoice", action: str | None = None):
     body = etree.Element(etree.QName(TEM, operation), nsmap={"tem": TEM, "ein": MODEL})
     if members is not None:
         _members(etree.SubElement(body, etree.QName(TEM, "request")), members)
-    return httpx.post(
-        base + SERVICE_PATH,
-        content=envelope(body),
-        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action or ACTION + operation}"'},
-    )
+    return _post(base, body, ACTION + operation if action is None else action)
+
+
+def _body(response: httpx.Response) -> etree._Element:
+    return etree.fromstring(response.content).find(f"{{{SOAP11_NS}}}Body")
 
 
 def _result(response: httpx.Response, operation: str = "SearchInvoice") -> etree._Element:
     assert response.status_code == 200, response.text[:400]
-    body = parse_xml(response.content, "t").find(f"{{{SOAP11_NS}}}Body")
-    return body.find(f"{{{TEM}}}{operation}Response/{{{TEM}}}{operation}Result")
+    return _body(response).find(f"{{{TEM}}}{operation}Response/{{{TEM}}}{operation}Result")
+
+
+def _fault(response: httpx.Response) -> tuple[int, str, str]:
+    """(HTTP status, faultcode, faultstring) of a SOAP 1.1 fault answer."""
+    fault = _body(response).find(f"{{{SOAP11_NS}}}Fault")
+    return response.status_code, fault.findtext("faultcode"), fault.findtext("faultstring")
 
 
 def _m(element: etree._Element, path: str) -> str:
@@ -107,16 +124,19 @@ def test_search_pages_are_one_based_with_paging_response(served) -> None:
     sim, base = served
     expected = sim.invoices("c1", "in", DateWindow(date(2025, 2, 1), date(2025, 3, 1)))
     first = _result(_call(base, _search_request(size=10)))
-    assert _m(first, "Result") == "Success"
+    assert (_m(first, "Result"), _m(first, "ErrorMessage")) == ("Success", "")
     total = len(expected)
-    assert (_m(first, "PagingResponse/TotalRecords"), _m(first, "PagingResponse/CurrentPage")) == (str(total), "1")
-    assert _m(first, "PagingResponse/TotalPages") == str(-(-total // 10))
+    assert (_m(first, "PagingResponse/TotalNumberOfRecords"), _m(first, "PagingResponse/PageNumber")) == (
+        str(total),
+        "1",
+    )
+    assert _m(first, "PagingResponse/TotalNumberOfPages") == str(-(-total // 10))
     seen = []
     for page in range(1, -(-total // 10) + 1):
         seen += [_m(i, "ETTN") for i in _invoices(_result(_call(base, _search_request(size=10, page=page))))]
     assert sorted(seen) == sorted(i.ettn.upper() for i in expected)
     beyond = _result(_call(base, _search_request(size=10, page=99)))
-    assert _invoices(beyond) == [] and _m(beyond, "PagingResponse/CurrentPage") == "99"
+    assert _invoices(beyond) == [] and _m(beyond, "PagingResponse/PageNumber") == "99"
 
 
 def test_invoice_xml_is_base64_ubl_and_incoming_seller_is_the_receiver(served) -> None:
@@ -127,6 +147,8 @@ def test_invoice_xml_is_base64_ubl_and_incoming_seller_is_the_receiver(served) -
     assert _m(invoice, "Receiver/ReceiverTaxCode") == incoming.supplier_vkn  # the seller, for an incoming invoice
     assert _m(invoice, "Receiver/ReceiverName") == incoming.supplier_name
     assert _m(invoice, "TotalPayableAmount") == f"{incoming.payable:.2f}"
+    assert _m(invoice, "TotalVATAmount") == f"{incoming.spec.tax_amount:.2f}"
+    assert _m(invoice, "InvoiceDate") == datetime.combine(incoming.issue_date, incoming.spec.issue_time).isoformat()
     outgoing = _invoices(_result(_call(base, _search_request(size=1, direction="Outgoing"))))[0]
     sold = next(i for i in sim.mailbox("c1") if i.ettn.upper() == _m(outgoing, "ETTN"))
     assert sold.direction == "out" and _m(outgoing, "Receiver/ReceiverTaxCode") == sold.customer_vkn
@@ -144,6 +166,10 @@ def test_invoice_details_only_when_asked(served) -> None:
     first_line = generated.spec.lines[0]
     assert len(details) == generated.line_count and _m(details[0], "Product/ProductName") == first_line.name
     assert _m(details[0], "LineExtensionAmount") == f"{first_line.line_extension_amount:.2f}"
+    assert (_m(details[0], "VATRate"), _m(details[0], "Quantity")) == (
+        str(first_line.tax_percent),
+        str(first_line.quantity),
+    )
     assert invoice.find(f"{{{MODEL}}}InvoiceXml") is None
 
 
@@ -153,37 +179,50 @@ def test_out_of_order_members_are_silently_ignored_like_wcf(served) -> None:
     swapped = [m for m in ordered if m[0] not in ("MaxInvoiceDate", "MinInvoiceDate")]
     index = next(i for i, m in enumerate(swapped) if m[0] == "PagingRequest")
     swapped[index:index] = [("MinInvoiceDate", "2025-02-01T00:00:00"), ("MaxInvoiceDate", "2025-02-28T23:59:59")]
-    good = int(_m(_result(_call(base, ordered)), "PagingResponse/TotalRecords"))
-    loose = int(_m(_result(_call(base, swapped)), "PagingResponse/TotalRecords"))
+    good = int(_m(_result(_call(base, ordered)), "PagingResponse/TotalNumberOfRecords"))
+    loose = int(_m(_result(_call(base, swapped)), "PagingResponse/TotalNumberOfRecords"))
     everything_after = [i for i in sim.mailbox("c1") if i.direction == "in" and i.issue_date >= date(2025, 2, 1)]
     assert good < loose and loose == len(everything_after)  # the upper bound was lost, without an error
     call = sim.calls_to("SearchInvoice")[-1]
     assert call.ignored == ["MaxInvoiceDate"] and "MaxInvoiceDate" not in call.params
 
 
-def test_members_in_a_foreign_namespace_are_ignored(served) -> None:
-    _sim, base = served
+@pytest.mark.parametrize("namespace", [TEM, None], ids=["tempuri", "unqualified"])
+def test_members_outside_the_datacontract_namespace_are_skipped(served, namespace) -> None:
+    sim, base = served
     body = etree.Element(etree.QName(TEM, "SearchInvoice"))
-    _members(etree.SubElement(body, etree.QName(TEM, "request")), _search_request(), ns=TEM)
-    response = httpx.post(
-        base + SERVICE_PATH,
-        content=envelope(body),
-        headers={"Content-Type": "text/xml", "SOAPAction": f'"{ACTION}SearchInvoice"'},
-    )
-    result = _result(response)
+    _members(etree.SubElement(body, etree.QName(TEM, "request")), _search_request(), ns=namespace)
+    result = _result(_post(base, body, ACTION + "SearchInvoice"))
     assert _m(result, "Result") == "Failed" and "firma bulunamadı" in _m(result, "ErrorMessage")
+    call = sim.calls_to("SearchInvoice")[-1]
+    assert call.params == {} and call.ignored[:2] == ["CompanyTaxCode", "InvoiceDirection"]
+
+
+def test_one_unqualified_member_is_lost_without_an_error(served) -> None:
+    sim, base = served
+    body = etree.Element(etree.QName(TEM, "SearchInvoice"))
+    request = etree.SubElement(body, etree.QName(TEM, "request"))
+    _members(request, [m for m in _search_request() if m[0] != "PagingRequest"][:4])
+    etree.SubElement(request, "PagingRequest")  # no namespace: not the member
+    result = _result(_post(base, body, ACTION + "SearchInvoice"))
+    assert (_m(result, "Result"), _m(result, "ErrorMessage")) == ("Failed", "Sayfalama isteği zorunludur.")
+    assert sim.calls_to("SearchInvoice")[-1].ignored == ["PagingRequest"]
 
 
 def test_empty_ettn_returns_the_first_invoice_of_the_account(served) -> None:
     sim, base = served
-    result = _result(_call(base, _search_request(first="2025-03-01T00:00:00", extra=[("ETTN", "")])))
+    result = _result(_call(base, _search_request(first="2025-03-01T00:00:00", extra=[("Ettn", "")])))
     invoices = _invoices(result)
     first = next(i for i in sim.mailbox("c1") if i.direction == "in")
     assert [_m(i, "ETTN") for i in invoices] == [first.ettn.upper()]
     assert first.issue_date < date(2025, 3, 1)  # the date filter was ignored
-    nil = _result(_call(base, _search_request(extra=[("ETTN", None)])))  # i:nil is "no filter", not empty
+    nil = _result(_call(base, _search_request(extra=[("Ettn", None)])))  # i:nil is "no filter", not empty
     expected = sim.invoices("c1", "in", DateWindow(date(2025, 2, 1), date(2025, 3, 1)))
-    assert _m(nil, "PagingResponse/TotalRecords") == str(len(expected)) and len(expected) > 1
+    assert _m(nil, "PagingResponse/TotalNumberOfRecords") == str(len(expected)) and len(expected) > 1
+    # NetteFatura-API's hand-written "ETTN" is no member of the WSDL's request: skipped, the range applies
+    upper = _result(_call(base, _search_request(extra=[("ETTN", "")])))
+    assert _m(upper, "PagingResponse/TotalNumberOfRecords") == str(len(expected))
+    assert sim.calls_to("SearchInvoice")[-1].ignored == ["ETTN"]
 
 
 def test_unknown_vkn_and_unwhitelisted_ip_fail_with_result_failed(served) -> None:
@@ -207,8 +246,9 @@ def test_paging_is_mandatory_and_page_size_is_clamped() -> None:
         zero = _result(_call(base, _search_request(page=0)))
         assert _m(zero, "Result") == "Failed"
         clamped = _result(_call(base, _search_request(size=500)))
-        total = int(_m(clamped, "PagingResponse/TotalRecords"))
-        assert len(_invoices(clamped)) == 15 and _m(clamped, "PagingResponse/TotalPages") == str(-(-total // 15))
+        total = int(_m(clamped, "PagingResponse/TotalNumberOfRecords"))
+        assert len(_invoices(clamped)) == 15
+        assert _m(clamped, "PagingResponse/TotalNumberOfPages") == str(-(-total // 15))
 
 
 def test_archived_invoices_need_is_archive_included(served) -> None:
@@ -219,19 +259,84 @@ def test_archived_invoices_need_is_archive_included(served) -> None:
     assert archived
     members = _search_request(first="2025-01-01T00:00:00", last="2025-03-31T23:59:59")
     members = [m for m in members if m[0] != "ResultSet"] + [("ResultSet", [("IsXMLIncluded", "false")])]
-    hidden = int(_m(_result(_call(base, members)), "PagingResponse/TotalRecords"))
+    hidden = int(_m(_result(_call(base, members)), "PagingResponse/TotalNumberOfRecords"))
     assert hidden == len(expected) - len(archived)
 
 
-def test_wcf_faults_for_wrong_action_body_and_values(served) -> None:
+@pytest.mark.parametrize(
+    "action",
+    ["http://tempuri.org/IInvoiceService/Nope", "SearchInvoice", "http://tempuri.org/SearchInvoice", ""],
+)
+def test_an_action_no_operation_has_is_action_not_supported(served, action) -> None:
+    sim, base = served
+    status, code, message = _fault(_call(base, _search_request(), action=action))
+    assert (status, code) == (500, "a:ActionNotSupported") and f"Action '{action}'" in message
+    assert sim.calls[-1].outcome == "ActionNotSupported"
+
+
+def test_a_body_or_value_the_serializer_cannot_read_is_deserialization_failed(served) -> None:
     _sim, base = served
-    wrong = _call(base, _search_request(), action="http://tempuri.org/IInvoiceService/Nope")
-    assert wrong.status_code == 500 and find_fault(parse_xml(wrong.content, "t")).code == "a:ActionNotSupported"
-    bad_enum = _call(base, _search_request(direction="incoming"))
-    fault = find_fault(parse_xml(bad_enum.content, "t"))
-    assert bad_enum.status_code == 500 and fault.code == "a:DeserializationFailed" and "incoming" in fault.message
-    bad_date = _call(base, _search_request(first="01.02.2025"))
-    assert find_fault(parse_xml(bad_date.content, "t")).code == "a:DeserializationFailed"
+    wrong_body = etree.Element(etree.QName(MODEL, "SearchInvoice"))  # the wrapper outside tempuri.org
+    status, code, message = _fault(_post(base, wrong_body, ACTION + "SearchInvoice"))
+    assert (status, code) == (500, "a:DeserializationFailed") and "OperationFormatter" in message
+    for members, value in (
+        (_search_request(direction="incoming"), "incoming"),
+        (_search_request(first="01.02.2025"), "01.02.2025"),
+        (_search_request(page="bir"), "bir"),
+        ([*_search_request()[:-1], ("ResultSet", [("IsXMLIncluded", "yes")])], "yes"),
+    ):
+        status, code, message = _fault(_call(base, members))
+        assert (status, code) == (500, "a:DeserializationFailed") and f"'{value}'" in message
+
+
+def test_unreadable_and_hostile_xml_are_a_bare_400(served) -> None:
+    _sim, base = served
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    for content in (b"<s:Envelope", bomb):
+        response = httpx.post(base + SERVICE_PATH, content=content, headers={"SOAPAction": ACTION + "SearchInvoice"})
+        assert response.status_code == 400 and b"aaaa" not in response.content
+
+
+def test_bare_dates_are_read_as_midnight_which_the_datetime_reading_tells_apart() -> None:
+    """NetteFatura's samples send bare dates; the WSDL types them xs:dateTime. A bare MaxInvoiceDate is
+    the last day's 00:00: in the "datetime" reading the invoices issued later that day are not found,
+    in the "date" reading they are; date-times up to 23:59:59 find them in both."""
+    window = DateWindow(date(2025, 2, 1), date(2025, 2, 11))  # 1..10 February
+    totals: dict[str, dict[str, int]] = {}
+    for dates in ("datetime", "date"):
+        sim = IsnetSimulator(seed=5, start=START, days=90, per_day=(1, 3), dates=dates)
+        with running(sim.app) as base:
+            totals[dates] = {
+                kind: int(
+                    _m(
+                        _result(_call(base, _search_request(first=first, last=last))),
+                        "PagingResponse/TotalNumberOfRecords",
+                    )
+                )
+                for kind, first, last in (
+                    ("bare", "2025-02-01", "2025-02-10"),
+                    ("datetime", "2025-02-01T00:00:00", "2025-02-10T23:59:59"),
+                )
+            }
+    inside = sim.invoices("c1", "in", window)
+    last_day = [i for i in inside if i.issue_date == window.last]
+    assert last_day and totals["date"] == {"bare": len(inside), "datetime": len(inside)}
+    assert totals["datetime"] == {"bare": len(inside) - len(last_day), "datetime": len(inside)}
+
+
+def test_the_nettefatura_answer_model_nests_result_and_renames_paging() -> None:
+    sim = IsnetSimulator(seed=5, start=START, days=30, per_day=(1, 3), answer_model="nettefatura")
+    with running(sim.app) as base:
+        ok = _result(_call(base, _search_request(first="2025-01-01T00:00:00", last="2025-01-31T23:59:59", size=5)))
+        failed = _result(_call(base, _search_request(vkn="1111111111")))
+    assert (_m(ok, "Result/IsSuccess"), _m(ok, "PagingResponse/CurrentPage")) == ("true", "1")
+    total = len(sim.invoices("c1", "in", DateWindow(date(2025, 1, 1), date(2025, 1, 31))))
+    assert _m(ok, "PagingResponse/TotalRecords") == str(total) and len(_invoices(ok)) == 5
+    assert (_m(failed, "Result/IsSuccess"), _m(failed, "Result/ErrorMessage")) == (
+        "false",
+        "1111111111 vergi numaralı firma bulunamadı.",
+    )
+    assert failed.find(f"{{{MODEL}}}ErrorMessage") is None  # not a sibling in this reading
 
 
 def test_viewer_links_are_http_port_80(served) -> None:
@@ -239,6 +344,7 @@ def test_viewer_links_are_http_port_80(served) -> None:
     incoming = next(i for i in sim.mailbox("c1") if i.direction == "in")
     members = [("CompanyTaxCode", VKN), ("Ettn", incoming.ettn), ("InvoiceDirection", "Incoming")]
     result = _result(_call(base, members, operation="GetDocumentViewerLink"), "GetDocumentViewerLink")
+    assert _m(result, "Result") == "Success"
     assert _m(result, "PdfUrl").startswith("http://") and ":80/" in _m(result, "PdfUrl")
     assert _m(result, "HtmlUrl").startswith("http://") and incoming.ettn in _m(result, "HtmlUrl")
 
@@ -310,6 +416,17 @@ def test_simulate_cli_serves_and_prints_the_vkn() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_no_simulator_module_imports_the_connectors() -> None:
+    """The simulator is written from the contract: no module under it may import the connectors."""
+    package = Path(__file__).resolve().parents[3] / "integration_hub" / "simulators" / "isnet"
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n.startswith("integration_hub.connectors") for n in names), f"{path.name} imports {names}"
 
 
 def _free_port() -> int:
