@@ -7,7 +7,7 @@ parameter as missing and answers with its own missing-parameter error. A member 
 
 With ``strict`` (the simulator's default, see :mod:`.contract` on member order) the members it binds must
 also come in the contract's order, each non-repeated member at most once; a violation is reported the way a
-schema-validating Java endpoint reports it (Xerces ``cvc-complex-type.2.4.a``) [I: the exact wording].
+schema-validating Java endpoint reports it (Xerces ``cvc-complex-type.2.4.a``/``.d``) [I: that QNB would].
 """
 
 from __future__ import annotations
@@ -61,11 +61,7 @@ def bind(element: etree._Element, struct: Struct, *, strict: bool) -> Bound:
             continue  # JAXB leaves an unknown or qualified element unbound
         index = struct.index(member.name)
         if strict and (index < position or (index == position and not member.repeated)):
-            expected = ", ".join(m.name for m in struct.members[position + 1 :]) or "no further element"
-            raise OrderViolation(
-                f"cvc-complex-type.2.4.a: Invalid content was found starting with element '{member.name}'. "
-                f"One of '{{{expected}}}' is expected."
-            )
+            raise OrderViolation(_xerces_message(member.name, [m.name for m in struct.members[position + 1 :]]))
         position = max(position, index)
         if member.type is not None:
             bound.structs[member.name] = bind(child, member.type, strict=strict)
@@ -74,3 +70,16 @@ def bind(element: etree._Element, struct: Struct, *, strict: bool) -> Bound:
         else:
             bound.texts[member.name] = (child.text or "").strip()
     return bound
+
+
+def _xerces_message(found: str, expected: list[str]) -> str:
+    """Xerces' text for an element where the sequence allows ``expected`` (or nothing more)."""
+    if not expected:
+        return (
+            f"cvc-complex-type.2.4.d: Invalid content was found starting with element '{found}'. "
+            "No child element is expected at this point."
+        )
+    return (
+        f"cvc-complex-type.2.4.a: Invalid content was found starting with element '{found}'. "
+        f"One of '{{{', '.join(expected)}}}' is expected."
+    )
