@@ -48,7 +48,9 @@ def _rows(response: etree._Element) -> Iterator[etree._Element]:
 
 
 def _field(parent: etree._Element, name: str, value: str) -> None:
-    """An unqualified child element (JAX-WS ``elementFormDefault="unqualified"``)."""
+    """An unqualified child element: JAXB binds members by their unqualified name only. Callers add them in
+    the order of the WSDL's ``xs:sequence`` as efinans-php's generated types record it (alphabetical inside
+    ``parametreler``, parameter order inside a wrapper)."""
     etree.SubElement(parent, name).text = value
 
 
@@ -168,7 +170,10 @@ class QnbClient(ProviderClient):
 
         def build(body: etree._Element) -> None:
             _field(body, "vergiTcKimlikNo", self.vkn)
-            for ettn in ettns:  # a repeated element: JAX-WS List<String>
+            # One element per ETTN: the WSDL's member is maxOccurs="unbounded" (a svcutil client of it passes
+            # string[]; efinans-php's generator types lists as scalars, so it cannot tell). Never comma-joined:
+            # the service reads one joined value as one unknown ETTN.
+            for ettn in ettns:
                 _field(body, list_field, ettn)
             _field(body, "belgeTuru", settings.DOCUMENT_TYPE)
             _field(body, "belgeFormati", settings.DOCUMENT_FORMAT)

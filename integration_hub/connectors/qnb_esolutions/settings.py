@@ -1,13 +1,21 @@
 """QNB e-Solutions (eFinans) connectorService: addresses, operation names, limits and fault codes.
 
-Sources are summarised in ``efatura.md`` §1.4 and §4. Anything QNB has not published is marked *[I]*
-(our decision); the simulator implements the same values, so client and simulator agree on them.
+The wire contract (namespace, members, their order and form) follows the client generated from QNB's WSDL,
+tnhnclskn/efinans-php @ a89ee938f92b2f8e82e0d1d7828b44e8bdf6e8b6 (``src/Type/*.php``); service behaviour
+is summarised in ``efatura.md`` §1.4 and §4. Anything QNB has not published is marked *[I]* (our
+decision). The simulator is written from those sources on its own, so a wrong value here fails its tests.
 """
 
 from __future__ import annotations
 
-# JAX-WS service namespace; request children are unqualified (elementFormDefault="unqualified").
+# JAX-WS service namespace of the operation element (efinans-php config/soap-client.php's WSDL). Members
+# are unqualified: no namespace, never the service's (a qualified member is not bound and reads as missing).
 NAMESPACE = "http://service.connector.uut.cs.com.tr/"
+# The SOAPAction header, quoted: '""'. Open point: no public source records the WSDL's soapAction. A JAX-WS
+# service generated from Java declares soapAction="" (and dispatches on the body element), and the public
+# raw clients that read real answers (a Business Central extension, a Python adapter with a live TEST1 run)
+# send exactly "" -- the strongest evidence, so that is what we send.
+SOAP_ACTION = ""
 
 # Full connectorService endpoints (the WSDL lives at ``?wsdl``; we never download it at run time).
 ENVIRONMENTS: dict[str, str] = {

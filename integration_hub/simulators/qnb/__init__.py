@@ -11,6 +11,11 @@ Public API::
     sim.calls                                 # [SimCall(operation, user, status, fault, params)]
     sim.fail_next(3)                          # the next 3 calls answer a bare HTTP 503
 
+The protocol is written from the published contract (:mod:`.contract`: the WSDL as tnhnclskn/efinans-php's
+generated types record it), never from the connector: dispatch on the qualified body element, unqualified
+members in the WSDL's order, one ``<ettnler>`` per ETTN, ``SOAPAction: ""`` (``strict_contract=False``
+tolerates order and SOAPAction like a plain JAX-WS endpoint).
+
 What it reproduces: WS-Security ``UsernameToken`` (plain text only) *or* ``wsLogin`` + ``JSESSIONID``
 cookie; bad credentials → HTTP 500 fault ``[EF0003] Oturum açma işlemi başarısız...`` *[I text]*;
 unverified accounts → ``[EF0556]``; a VKN the user may not act for → ``[EF0010]`` *[I]*; portal

@@ -1,18 +1,31 @@
 """The Starlette app of the QNB simulator: ``connectorService`` and ``userService`` over SOAP 1.1.
 
-Faithful to what public material shows (``efatura.md`` §1.4, §4): JAX-WS envelopes with unqualified
-children and ``<return>`` items, HTTP 500 faults whose ``faultstring`` starts with ``[EFxxxx]``, compact
-dates (``20200610``, ``20200616143630561``), base64 zips from the ``...Indir`` operations, at most 100
-rows per incoming list call with a strictly-greater ``belgeSiraNo`` cursor. Fault texts not seen in
+The protocol comes from :mod:`.contract` (the WSDL as public clients record it), never from the connector:
+
+* dispatch on the body element's *qualified* name, as the JAX-WS RI does: an operation element outside
+  :data:`~.contract.NAMESPACE`, or one the contract does not have, is answered ``S:Client`` "Cannot find
+  dispatch method for {ns}op";
+* members are bound by :func:`~.binding.bind`: only unqualified children with the contract's names count,
+  so a qualified member is a missing one and gets the service's missing-parameter fault; ETTN lists are
+  repeated elements and a comma-joined value is one (unknown) ETTN;
+* with ``strict_contract`` (default) the members must come in the contract's order and the SOAPAction must be
+  the WSDL's ``""``; without it the simulator tolerates both like a plain JAX-WS/JAXB endpoint would;
+* answers are ``ns2:<op>Response`` with unqualified ``<return>`` rows whose fields follow the contract's
+  answer types (inherited fields first) with their ``xsi:type``.
+
+Service behaviour (efatura.md §1.4, §4): HTTP 500 faults whose ``faultstring`` starts with ``[EFxxxx]``,
+compact dates (``20200610``, ``20200616143630561``), base64 zips from the ``...Indir`` operations, at most
+100 rows per incoming list call with a strictly-greater ``belgeSiraNo`` cursor. Fault texts not seen in
 public material are marked *[I]*.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,8 +36,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from integration_hub.connectors.efatura.soap import PASSWORD_TEXT
-from integration_hub.simulators.efatura.soap import SoapRequest, fault_response, read_soap_request, soap_response
+from integration_hub.simulators.efatura.soap import (
+    PASSWORD_TEXT,
+    SOAP11_NS,
+    XSI_NS,
+    SoapClientError,
+    SoapRequest,
+    fault_response,
+    read_soap_request,
+    soap_response,
+)
+from integration_hub.simulators.qnb import contract
+from integration_hub.simulators.qnb.binding import Bound, OrderViolation, bind
 from integration_hub.simulators.qnb.mailbox import APPROVED, PENDING
 
 if TYPE_CHECKING:
@@ -32,9 +55,7 @@ if TYPE_CHECKING:
     from integration_hub.simulators.qnb.mailbox import Mailbox
     from integration_hub.simulators.qnb.simulator import QnbAccount, QnbSimulator
 
-NAMESPACE = "http://service.connector.uut.cs.com.tr/"
-USER_NAMESPACE = "http://service.csap.cs.com.tr/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NAMESPACE = contract.NAMESPACE
 CONNECTOR_PATHS = ("/efatura/ws/connectorService", "/connector/ws/connectorService")
 USER_PATHS = ("/efatura/ws/userService", "/connector/ws/userService")
 SESSION_COOKIE = "JSESSIONID"
@@ -83,44 +104,32 @@ class QnbFault(Exception):
         super().__init__(self.message)
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
-    if parent is None:
-        return None
-    return next((c for c in parent if isinstance(c.tag, str) and _local(c) == name), None)
-
-
-def _text(parent: etree._Element | None, name: str) -> str:
-    child = _child(parent, name)
-    return (child.text or "").strip() if child is not None else ""
-
-
-def _texts(parent: etree._Element, name: str) -> list[str]:
-    """Repeated elements (JAX-WS ``List<String>``); a comma-joined single value is split too."""
-    values: list[str] = []
-    for child in parent:
-        if isinstance(child.tag, str) and _local(child) == name and child.text:
-            values.extend(part.strip() for part in child.text.split(",") if part.strip())
-    return values
-
-
-def _compact(field: str, value: str) -> date | None:
+def _compact(params: Bound, name: str) -> date | None:
+    value = params.text(name)
     if not value:
         return None
     try:
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
-        raise QnbFault(BAD_VALUE, field=field, value=value) from None
+        raise QnbFault(BAD_VALUE, field=name, value=value) from None
 
 
-def _required(parent: etree._Element | None, name: str) -> str:
-    value = _text(parent, name)
+def _range(params: Bound, first: str, last: str) -> tuple[date | None, date | None]:
+    return _compact(params, first), _compact(params, last)
+
+
+def _required(params: Bound, name: str) -> str:
+    value = params.text(name)
     if not value:
         raise QnbFault(MISSING_FIELD, field=name)
     return value
+
+
+def _parameters(request: Bound) -> Bound:
+    params = request.struct("parametreler")
+    if params is None:
+        raise QnbFault(MISSING_FIELD, field="parametreler")
+    return params
 
 
 def _stamp(moment: datetime) -> str:
@@ -132,10 +141,13 @@ def _response(operation: str) -> etree._Element:
     return etree.Element(etree.QName(NAMESPACE, f"{operation}Response"), nsmap={"ns2": NAMESPACE})
 
 
-def _add(parent: etree._Element, name: str, value: object) -> etree._Element:
-    element = etree.SubElement(parent, name)
-    element.text = str(value)
-    return element
+def _row(response: etree._Element, type_name: str, fields: Iterable[str], values: dict[str, object]) -> None:
+    """One ``<return xsi:type="ns2:type">`` with ``fields`` in contract order (JAXB omits null fields)."""
+    row = etree.SubElement(response, "return", nsmap={"xsi": XSI_NS})
+    row.set(etree.QName(XSI_NS, "type"), f"ns2:{type_name}")
+    for name in fields:
+        if values.get(name) is not None:
+            etree.SubElement(row, name).text = str(values[name])
 
 
 class ConnectorService:
@@ -143,14 +155,14 @@ class ConnectorService:
 
     def __init__(self, sim: QnbSimulator) -> None:
         self.sim = sim
-        self.handlers: dict[str, Callable[[QnbAccount, etree._Element], etree._Element]] = {
+        self.handlers: dict[str, Callable[[QnbAccount, Bound], etree._Element]] = {
             "gelenBelgeleriListeleExt": self.list_incoming_ext,
             "gelenBelgeleriListele": self.list_incoming,
             "gelenBelgeleriIndir": self.download_incoming,
             "gelenBelgeleriIndirExt": self.download_incoming_ext,
             "gidenBelgeleriListele": self.list_outgoing,
             "gidenBelgeleriIndirEttn": self.download_outgoing,
-            **{name: self.state_changing for name in sim.STATE_CHANGING_OPERATIONS},
+            **{name: functools.partial(self.state_changing, name) for name in contract.STATE_CHANGING_OPERATIONS},
         }
 
     # -- auth -----------------------------------------------------------------------------------------
@@ -176,10 +188,10 @@ class ConnectorService:
             raise QnbFault(LOGIN_FAILED)
         return account
 
-    def mailbox_for(self, account: QnbAccount, vkn: str) -> Mailbox:
-        """The mailbox of ``vkn``, which the account must be allowed to act for."""
+    def mailbox_for(self, account: QnbAccount, vkn: str, member: str = "vergiTcKimlikNo") -> Mailbox:
+        """The mailbox of ``vkn`` (sent as ``member``), which the account must be allowed to act for."""
         if not vkn:
-            raise QnbFault(MISSING_FIELD, field="vergiTcKimlikNo")
+            raise QnbFault(MISSING_FIELD, field=member)
         company = self.sim.company_of(vkn)
         if vkn != account.vkn or company is None:
             raise QnbFault(VKN_NOT_AUTHORISED, vkn=vkn)
@@ -187,20 +199,18 @@ class ConnectorService:
 
     # -- incoming -------------------------------------------------------------------------------------
 
-    def list_incoming_ext(self, account: QnbAccount, request: etree._Element) -> etree._Element:
+    def list_incoming_ext(self, account: QnbAccount, request: Bound) -> etree._Element:
         """Two modes, as QNB documents them: the ``sonAlinanBelgeSiraNumarasi`` cursor (which must not be
         combined with the arrival-date, approval, branch or mailbox-label filters; it lists every approval
         state) or, without a cursor, a filtered listing where a blank ``onayDurum`` means approved only."""
-        params = _child(request, "parametreler")
-        if params is None:
-            raise QnbFault(MISSING_FIELD, field="parametreler")
-        mailbox = self.mailbox_for(account, _text(params, "vergiTcKimlikNo"))
-        cursor = _text(params, "sonAlinanBelgeSiraNumarasi")
-        approval_filter = _text(params, "onayDurum").upper()
+        params = _parameters(request)
+        mailbox = self.mailbox_for(account, params.text("vergiTcKimlikNo"))
+        cursor = params.text("sonAlinanBelgeSiraNumarasi")
+        approval_filter = params.text("onayDurum").upper()
         if approval_filter not in APPROVAL_FILTERS:
             raise QnbFault(BAD_VALUE, field="onayDurum", value=approval_filter)
         if cursor:
-            clash = next((name for name in CURSOR_EXCLUSIVE if _text(params, name)), None)
+            clash = next((name for name in CURSOR_EXCLUSIVE if params.text(name)), None)
             if clash is not None:
                 raise QnbFault(NOT_WITH_CURSOR, field=clash)
         return self._incoming_rows(
@@ -208,22 +218,16 @@ class ConnectorService:
             "gelenBelgeleriListeleExt",
             cursor=cursor or "0",
             document_type=_required(params, "belgeTuru"),
-            issued=(
-                _compact("faturaTarihiBaslangic", _text(params, "faturaTarihiBaslangic")),
-                _compact("faturaTarihiBitis", _text(params, "faturaTarihiBitis")),
-            ),
-            arrived=(
-                _compact("gelisTarihiBaslangic", _text(params, "gelisTarihiBaslangic")),
-                _compact("gelisTarihiBitis", _text(params, "gelisTarihiBitis")),
-            ),
+            issued=_range(params, "faturaTarihiBaslangic", "faturaTarihiBitis"),
+            arrived=_range(params, "gelisTarihiBaslangic", "gelisTarihiBitis"),
             approvals=None if cursor else APPROVAL_FILTERS[approval_filter],
-            version=_text(params, "donusTipiVersiyon") or "1.0",
+            version=params.text("donusTipiVersiyon") or "1.0",
         )
 
-    def list_incoming(self, account: QnbAccount, request: etree._Element) -> etree._Element:
+    def list_incoming(self, account: QnbAccount, request: Bound) -> etree._Element:
         """The original operation: cursor only, no filters, ``belge`` rows."""
         return self._incoming_rows(
-            self.mailbox_for(account, _text(request, "vergiTcKimlikNo")),
+            self.mailbox_for(account, request.text("vergiTcKimlikNo")),
             "gelenBelgeleriListele",
             cursor=_required(request, "sonAlinanBelgeSiraNumarasi"),
             document_type=_required(request, "belgeTuru"),
@@ -251,106 +255,85 @@ class ConnectorService:
             level = int(float(version))
         except ValueError:
             raise QnbFault(BAD_VALUE, field="donusTipiVersiyon", value=version) from None
-        if not 1 <= level <= 6:
+        if not 1 <= level <= len(contract.BELGE_LEVELS):
             raise QnbFault(BAD_VALUE, field="donusTipiVersiyon", value=version)
         response = _response(operation)
         if document_type != "FATURA":  # the simulated accounts hold invoices only
             return response
-        type_name = "belge" if level == 1 else f"belgev{level}"
+        type_name, fields = contract.belge_fields(level)
         for sequence, invoice in mailbox.list_incoming(int(cursor), issued, arrived, approvals, self.sim.list_limit):
-            row = etree.SubElement(response, "return")
-            row.set(etree.QName(XSI, "type"), f"ns2:{type_name}")
-            self._incoming_fields(row, sequence, invoice, level, mailbox)
+            _row(response, type_name, fields, self._incoming_values(sequence, invoice, mailbox))
         return response
 
     @staticmethod
-    def _incoming_fields(
-        row: etree._Element, sequence: int, invoice: GeneratedInvoice, level: int, mb: Mailbox
-    ) -> None:
-        _add(row, "belgeNo", invoice.number)
-        _add(row, "belgeSiraNo", sequence)
-        _add(row, "belgeTarihi", invoice.issue_date.strftime("%Y%m%d"))
-        _add(row, "belgeTuru", "FATURA")
-        _add(row, "ettn", invoice.ettn.upper())
-        _add(row, "gonderenEtiket", f"urn:mail:defaultgb@{invoice.supplier_vkn}.com.tr")
-        _add(row, "gonderenVknTckn", invoice.supplier_vkn)
-        if level >= 2:
-            _add(row, "alanEtiket", "urn:mail:defaultpk@qnbesolutions.com.tr")
-            _add(row, "aliciUnvan", invoice.customer_name)
-            _add(row, "saticiUnvan", invoice.supplier_name)
-            _add(row, "zarfId", invoice.ettn.lower()[::-1])
-        if level >= 3:
-            _add(row, "odenecekTutar", f"{invoice.payable:.2f}")
-            _add(row, "odenecekTutarDovizCinsi", invoice.currency)
-        if level >= 4:
-            _add(row, "arsivlenmis", "1" if invoice.ettn.lower() in mb.received else "0")
-            _add(row, "belgeHash", invoice.ettn.replace("-", "").upper())
-        if level >= 5:
-            _add(row, "faturaGelisTarihi", _stamp(invoice.created_at))
-        if level >= 6:
-            _add(row, "profileId", invoice.profile_id)
+    def _incoming_values(sequence: int, invoice: GeneratedInvoice, mailbox: Mailbox) -> dict[str, object]:
+        """Every ``belge``…``belgev6`` field the simulator fills; a row of a lower version shows fewer."""
+        return {
+            "belgeNo": invoice.number,
+            "belgeSiraNo": sequence,
+            "belgeTarihi": invoice.issue_date.strftime("%Y%m%d"),
+            "belgeTuru": "FATURA",
+            "ettn": invoice.ettn.upper(),
+            "gonderenEtiket": f"urn:mail:defaultgb@{invoice.supplier_vkn}.com.tr",
+            "gonderenVknTckn": invoice.supplier_vkn,
+            "alanEtiket": "urn:mail:defaultpk@qnbesolutions.com.tr",
+            "aliciUnvan": invoice.customer_name,
+            "saticiUnvan": invoice.supplier_name,
+            "zarfId": invoice.ettn.lower()[::-1],
+            "odenecekTutar": f"{invoice.payable:.2f}",
+            "odenecekTutarDovizCinsi": invoice.currency,
+            "arsivlenmis": "1" if invoice.ettn.lower() in mailbox.received else "0",
+            "belgeHash": invoice.ettn.replace("-", "").upper(),
+            "faturaGelisTarihi": _stamp(invoice.created_at),
+            "profileId": invoice.profile_id,
+        }
 
-    def download_incoming(self, account: QnbAccount, request: etree._Element) -> etree._Element:
-        mailbox = self.mailbox_for(account, _text(request, "vergiTcKimlikNo"))
-        return self._zip("gelenBelgeleriIndir", mailbox, "in", _texts(request, "ettnler"), request, "ettnler")
+    def download_incoming(self, account: QnbAccount, request: Bound) -> etree._Element:
+        mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
+        return self._zip("gelenBelgeleriIndir", mailbox, "in", request.values("ettnler"), request, "ettnler")
 
-    def download_incoming_ext(self, account: QnbAccount, request: etree._Element) -> etree._Element:
-        params = _child(request, "parametreler")
-        if params is None:
-            raise QnbFault(MISSING_FIELD, field="parametreler")
-        mailbox = self.mailbox_for(account, _text(params, "vergiTcKimlikNo"))
-        return self._zip("gelenBelgeleriIndirExt", mailbox, "in", _texts(params, "ettn"), params, "ettn")
+    def download_incoming_ext(self, account: QnbAccount, request: Bound) -> etree._Element:
+        params = _parameters(request)
+        mailbox = self.mailbox_for(account, params.text("vergiTcKimlikNo"))
+        ettns = [params.text("ettn")] if params.text("ettn") else []
+        return self._zip("gelenBelgeleriIndirExt", mailbox, "in", ettns, params, "ettn")
 
     # -- outgoing -------------------------------------------------------------------------------------
 
-    def list_outgoing(self, account: QnbAccount, request: etree._Element) -> etree._Element:
-        params = _child(request, "parametreler")
-        if params is None:
-            raise QnbFault(MISSING_FIELD, field="parametreler")
-        mailbox = self.mailbox_for(account, _text(params, "vkn"))
+    def list_outgoing(self, account: QnbAccount, request: Bound) -> etree._Element:
+        params = _parameters(request)
+        mailbox = self.mailbox_for(account, params.text("vkn"), member="vkn")
         document_type = _required(params, "belgeTuru")
         rows = mailbox.list_outgoing(
-            (
-                _compact("baslangicBelgeTarihi", _text(params, "baslangicBelgeTarihi")),
-                _compact("bitisBelgeTarihi", _text(params, "bitisBelgeTarihi")),
-            ),
-            (
-                _compact("baslangicGonderimTarihi", _text(params, "baslangicGonderimTarihi")),
-                _compact("bitisGonderimTarihi", _text(params, "bitisGonderimTarihi")),
-            ),
+            _range(params, "baslangicBelgeTarihi", "bitisBelgeTarihi"),
+            _range(params, "baslangicGonderimTarihi", "bitisGonderimTarihi"),
             self.sim.outgoing_limit,
         )
         response = _response("gidenBelgeleriListele")
         if document_type not in ("FATURA", "FATURA_UBL"):
             return response
         for invoice in rows:
-            row = etree.SubElement(response, "return")
-            _add(row, "aliciUnvan", invoice.customer_name)
-            _add(row, "aliciVkn", invoice.customer_vkn)
-            _add(row, "alimDurumu", "3")  # İşlendi
-            _add(row, "alimZamani", _stamp(invoice.created_at))
-            _add(row, "belgeNo", invoice.number)
-            _add(row, "belgeOid", "OID" + invoice.ettn.replace("-", "")[:20].upper())
-            _add(row, "belgeTarihi", invoice.issue_date.strftime("%Y%m%d"))
-            _add(row, "belgeTuru", "FATURA_UBL")
-            _add(row, "ettn", invoice.ettn.upper())
-            _add(row, "islemYapanVkn", account.vkn)
-            _add(row, "kullaniciKodu", account.username)
+            values = {
+                "alimDurumu": "3",  # İşlendi
+                "alimZamani": _stamp(invoice.created_at),
+                "belgeOid": "OID" + invoice.ettn.replace("-", "")[:20].upper(),
+                "belgeTarihi": invoice.issue_date.strftime("%Y%m%d"),
+                "belgeTuru": "FATURA_UBL",
+                "ettn": invoice.ettn.upper(),
+                "islemYapanVkn": account.vkn,
+                "kullaniciKodu": account.username,
+                "yerelBelgeNo": invoice.number,
+            }
+            _row(response, "gidenBelgeleriListeleData", contract.GIDEN_BELGELERI_LISTELE_DATA, values)
         return response
 
-    def download_outgoing(self, account: QnbAccount, request: etree._Element) -> etree._Element:
-        mailbox = self.mailbox_for(account, _text(request, "vergiTcKimlikNo"))
-        ettns = _texts(request, "belgeEttnListesi")
+    def download_outgoing(self, account: QnbAccount, request: Bound) -> etree._Element:
+        mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
+        ettns = request.values("belgeEttnListesi")
         return self._zip("gidenBelgeleriIndirEttn", mailbox, "out", ettns, request, "belgeEttnListesi")
 
     def _zip(
-        self,
-        operation: str,
-        mailbox: Mailbox,
-        direction: str,
-        ettns: list[str],
-        request: etree._Element,
-        list_field: str,
+        self, operation: str, mailbox: Mailbox, direction: str, ettns: list[str], request: Bound, list_field: str
     ) -> etree._Element:
         if not ettns:
             raise QnbFault(MISSING_FIELD, field=list_field)
@@ -366,20 +349,28 @@ class ConnectorService:
                 raise QnbFault(NOT_FOUND, ettn=ettn)
             invoices.append(invoice)
         response = _response(operation)
-        _add(response, "return", base64.b64encode(mailbox.zip(invoices, document_format)).decode("ascii"))
+        etree.SubElement(response, "return").text = base64.b64encode(mailbox.zip(invoices, document_format)).decode(
+            "ascii"
+        )
         return response
 
     # -- state-changing (implemented so that tests can prove the collector never calls them) ----------
 
-    def state_changing(self, account: QnbAccount, request: etree._Element) -> etree._Element:
-        operation = _local(request)
-        params = _child(request, "parametreler")
-        vkn = _text(request, "vergiTcKimlikNo") or _text(params, "vergiTcKimlikNo")
-        mailbox = self.mailbox_for(account, vkn)
-        if operation == "belgelerAlindi":
-            for ettn in _texts(request, "ettn"):
-                mailbox.received.add(ettn.lower())
+    def state_changing(self, operation: str, account: QnbAccount, request: Bound) -> etree._Element:
+        mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
+        for ettn in request.values("ettn"):
+            mailbox.received.add(ettn.lower())
         return _response(operation)
+
+
+def _fault(code: str, message: str) -> Response:
+    """A fault as the JAX-WS RI writes it: ``S:Client`` (the request) or ``S:Server`` (the service)."""
+    return fault_response(f"S:{code}", message, nsmap={"S": SOAP11_NS})
+
+
+def _dispatch_fault(soap: SoapRequest) -> Response:
+    """The JAX-WS RI's answer for a body element it has no operation for (its exact wording)."""
+    return _fault("Client", f"Cannot find dispatch method for {{{soap.operation_namespace or ''}}}{soap.operation}")
 
 
 def build_app(sim: QnbSimulator) -> Starlette:
@@ -388,74 +379,72 @@ def build_app(sim: QnbSimulator) -> Starlette:
     async def connector(request: Request) -> Response:
         try:
             soap = await read_soap_request(request)
-        except ValueError as exc:
+        except SoapClientError as exc:
             sim.record(SimCall("?", None, 500, "S:Client"))
-            return fault_response("S:Client", f"Couldn't create SOAP message: {exc}")
+            return _fault("Client", f"Couldn't create SOAP message: {exc}")
         operation = soap.operation
         if (status := sim.injected_failure()) is not None:
             sim.record(SimCall(operation, None, status))
             return PlainTextResponse("Service Temporarily Unavailable", status_code=status)
-        handler = service.handlers.get(operation)
+        handler = service.handlers.get(operation) if soap.operation_namespace == NAMESPACE else None
         if handler is None:
             sim.record(SimCall(operation, None, 500, "S:Client"))
-            return fault_response("S:Client", f"Cannot find dispatch method for {{{NAMESPACE}}}{operation}")
+            return _dispatch_fault(soap)
+        if sim.strict_contract and soap.soap_action != contract.SOAP_ACTION:
+            sim.record(SimCall(operation, None, 500, "S:Client"))
+            return _fault(
+                "Client",  # [I] wording: the WSDL declares soapAction="" for every operation
+                f'SOAPAction "{soap.soap_action}" does not match the soapAction "" of {{{NAMESPACE}}}{operation}',
+            )
         user = None
         try:
             account = service.authenticate(soap, dict(request.cookies))
             user = account.username
             if not account.verified:
                 raise QnbFault(UNVERIFIED)
-            result = handler(account, soap.operation_element)
+            bound = bind(soap.operation_element, contract.OPERATIONS[operation], strict=sim.strict_contract)
+        except OrderViolation as violation:
+            sim.record(SimCall(operation, user, 500, "S:Client"))
+            return _fault("Client", str(violation))
         except QnbFault as fault:
-            sim.record(SimCall(operation, user, 500, fault.code, _summary(soap.operation_element)))
-            return fault_response("S:Server", fault.message)
-        sim.record(SimCall(operation, user, 200, None, _summary(soap.operation_element)))
+            sim.record(SimCall(operation, user, 500, fault.code))
+            return _fault("Server", fault.message)
+        try:
+            result = handler(account, bound)
+        except QnbFault as fault:
+            sim.record(SimCall(operation, user, 500, fault.code, bound.summary()))
+            return _fault("Server", fault.message)
+        sim.record(SimCall(operation, user, 200, None, bound.summary()))
         return soap_response(result)
 
     async def user_service(request: Request) -> Response:
         try:
             soap = await read_soap_request(request)
-        except ValueError as exc:
-            return fault_response("S:Client", f"Couldn't create SOAP message: {exc}")
+        except SoapClientError as exc:
+            return _fault("Client", f"Couldn't create SOAP message: {exc}")
         operation = soap.operation
+        if soap.operation_namespace != contract.USER_NAMESPACE or operation not in ("wsLogin", "logout"):
+            return _dispatch_fault(soap)
         if operation == "logout":
             sim.sessions.pop(request.cookies.get(SESSION_COOKIE) or "", None)
             sim.record(SimCall("logout", None, 200))
-            return soap_response(etree.Element(etree.QName(USER_NAMESPACE, "logoutResponse")))
-        if operation != "wsLogin":
-            return fault_response("S:Client", f"Cannot find dispatch method for {{{USER_NAMESPACE}}}{operation}")
-        user_id = _text(soap.operation_element, "userId")
+            return soap_response(etree.Element(etree.QName(contract.USER_NAMESPACE, "logoutResponse")))
+        try:
+            login = bind(soap.operation_element, contract.WS_LOGIN, strict=sim.strict_contract)
+        except OrderViolation as violation:
+            return _fault("Client", str(violation))
+        user_id = login.text("userId")
         account = sim.account(user_id)
-        if account is None or account.password != _text(soap.operation_element, "password"):
+        if account is None or account.password != login.text("password"):
             sim.record(SimCall("wsLogin", user_id or None, 500, LOGIN_FAILED[0]))
-            return fault_response("S:Server", f"[{LOGIN_FAILED[0]}] {LOGIN_FAILED[1]}")
+            return _fault("Server", f"[{LOGIN_FAILED[0]}] {LOGIN_FAILED[1]}")
         token = secrets.token_hex(16).upper()
         sim.sessions[token] = (account.username, time.monotonic() + sim.session_ttl)
         sim.record(SimCall("wsLogin", user_id, 200))
-        response = soap_response(etree.Element(etree.QName(USER_NAMESPACE, "wsLoginResponse")))
+        response = soap_response(etree.Element(etree.QName(contract.USER_NAMESPACE, "wsLoginResponse")))
         response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True)
         return response
 
     routes = [Route(path, connector, methods=["POST"]) for path in CONNECTOR_PATHS]
     routes += [Route(path, user_service, methods=["POST"]) for path in USER_PATHS]
     return Starlette(routes=routes)
-
-
-LIST_FIELDS = frozenset({"ettnler", "belgeEttnListesi", "ettn"})
-
-
-def _summary(element: etree._Element) -> dict[str, Any]:
-    """The request's fields flattened one level (``parametreler`` children lifted), for ``sim.calls``;
-    ETTN list fields are always lists. Never holds a password (those travel in the SOAP header)."""
-    summary: dict[str, Any] = {}
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        for node in list(child) if len(child) else [child]:
-            name = _local(node)
-            value = (node.text or "").strip()
-            if name in LIST_FIELDS:
-                summary.setdefault(name, []).append(value)
-            else:
-                summary[name] = value
-    return summary

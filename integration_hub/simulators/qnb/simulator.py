@@ -8,32 +8,23 @@ a collector must return, ``sim.calls`` is every request the server answered.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 
-from integration_hub.connectors.base import DateWindow
 from integration_hub.simulators.efatura.common import SimulatorState
 from integration_hub.simulators.efatura.documents import GeneratedInvoice, generate_mailbox, vkn_with_check
+from integration_hub.simulators.qnb import contract
 from integration_hub.simulators.qnb.app import SimCall, build_app
 from integration_hub.simulators.qnb.mailbox import Mailbox
 
 # Operations that change the account's state. Implemented (so a wrong call "works", as in production)
 # and recorded; a collector must never call any of them.
-STATE_CHANGING_OPERATIONS = frozenset({"belgelerAlindi", "uygulamaYanitiGonder", "belgeGonder", "belgeGonderExt"})
-READ_ONLY_OPERATIONS = frozenset(
-    {
-        "gelenBelgeleriListele",
-        "gelenBelgeleriListeleExt",
-        "gelenBelgeleriIndir",
-        "gelenBelgeleriIndirExt",
-        "gidenBelgeleriListele",
-        "gidenBelgeleriIndirEttn",
-    }
-)
+STATE_CHANGING_OPERATIONS = contract.STATE_CHANGING_OPERATIONS
+READ_ONLY_OPERATIONS = frozenset(contract.OPERATIONS) - STATE_CHANGING_OPERATIONS
 
 _NAMES = ("Anadolu Enerji", "Boğaziçi Lojistik", "Çukurova Tekstil", "Ege Gıda", "Karadeniz Yapı", "Trakya Kimya")
 
@@ -94,6 +85,7 @@ class QnbSimulator(SimulatorState[SimCall]):
         list_limit: int = 100,
         download_limit: int = 100,
         outgoing_limit: int = 1000,
+        strict_contract: bool = True,
     ) -> None:
         super().__init__(seed=seed, fail_rate=fail_rate)
         self.start = start or date.today() - timedelta(days=days - 1)
@@ -102,6 +94,9 @@ class QnbSimulator(SimulatorState[SimCall]):
         self.list_limit = list_limit
         self.download_limit = download_limit
         self.outgoing_limit = outgoing_limit
+        # True: members in the WSDL's order and SOAPAction "" are enforced; False: tolerated like plain
+        # JAX-WS/JAXB (see contract.py: public clients that send other orders report working).
+        self.strict_contract = strict_contract
         self.sessions: dict[str, tuple[str, float]] = {}
 
         self.companies: dict[str, Company] = {c.slug: c for c in generated_companies(seed, companies)}
@@ -143,7 +138,7 @@ class QnbSimulator(SimulatorState[SimCall]):
         """Every invoice of ``company`` (slug), both directions."""
         return list(self.mailboxes[company].invoices)
 
-    def invoices(self, company: str, direction: str, window: DateWindow) -> list[GeneratedInvoice]:
+    def invoices(self, company: str, direction: str, window: Container[date]) -> list[GeneratedInvoice]:
         """The invoices of ``company`` in ``direction`` (``in``/``out``) issued inside ``window``."""
         return [i for i in self.mailboxes[company].invoices if i.direction == direction and i.issue_date in window]
 

@@ -107,6 +107,18 @@ def test_sixty_day_window_yields_exactly_the_simulators_invoices_with_fewest_req
     assert sum(map(len, batches)) == len(incoming) and max(map(len, batches)) == 100
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["schema-validating service", "plain JAXB service"])
+def test_the_connector_keeps_the_published_contract_under_both_readings_of_the_service(strict: bool) -> None:
+    """A strict service refuses members out of the WSDL's order and a SOAPAction other than ""; a plain
+    JAX-WS/JAXB one tolerates both. The connector's requests must be accepted by either."""
+    sim = _sim(per_day=(1, 3), strict_contract=strict)
+    window = DateWindow(date(2025, 2, 1), date(2025, 2, 10))
+    with running(sim.app) as base:
+        records = list(_connector(sim, base).collect("invoices", window))
+    assert summarize(records, window) == mailbox_expected(sim, "c1", window)
+    assert {c.status for c in sim.calls} == {200} and {c.operation for c in sim.calls} == READ_ONLY
+
+
 def test_download_batches_span_list_pages(served) -> None:
     sim, base = served
     before = len(sim.calls)
