@@ -1,16 +1,15 @@
 """CRS Soft connector: the Uyumsoft-family ``Integration`` service at CRS's address.
 
-CRS runs the Uyumsoft platform (same 65 operations, ``IsSucceded``/``Value`` answers, the
-``/Services/Integration`` layout — ``efatura.md`` §1.2), so this connector *is*
-:class:`~integration_hub.connectors.uyumsoft.UyumsoftConnector` with CRS's URLs and provider name. The
-CRS quirks live in the shared client, where they are harmless for Uyumsoft too:
+CRS runs the Uyumsoft platform (same operations, ``IsSucceded``/``Value`` answers, the
+``/Services/Integration`` layout — ``efatura.md`` §1.2 [I]: no CRS WSDL is public), so this connector
+*is* :class:`~integration_hub.connectors.uyumsoft.UyumsoftConnector` with CRS's URLs and provider name,
+following Uyumsoft's published WSDL/XSDs. What is CRS's own lives in the shared client:
 
-* ``auth_style`` setting: ``ws_security`` (default) or ``user_info`` (a ``<tem:userInfo Username=..
-  Password=../>`` body element before ``<tem:query>``);
-* ``ArrayOfString`` items (the ``InvoiceIds`` of the bulk download) are sent in the service's
-  ``tempuri`` namespace — CRS silently answers nothing to WCF's ``…/Serialization/Arrays`` items, and the
-  connector checks every bulk answer against the ETTNs it asked for, so such silence would fail loudly;
-* an answer with ``IsSucceded="true"`` and no ``Value`` is an empty page.
+* ``auth_style`` setting: ``ws_security`` (default, the WSDL's policy) or ``user_info`` (a
+  ``<tem:userInfo Username=.. Password=../>`` body element before ``<tem:query>``, not in the WSDL);
+* an answer with ``IsSucceded="true"`` and no ``Value`` is an empty page (the XSD allows it);
+* every bulk answer is checked against the ETTNs asked for, so a deployment that misreads the query and
+  answers an empty page fails loudly instead of losing invoices.
 
 Public entry: :func:`build_crs_soft` (the ``CONNECTORS`` factory) and :class:`CrsSoftConnector`.
 """

@@ -1,12 +1,12 @@
 """SOAP 1.1 plumbing shared by the five e-invoice connectors: envelopes, WS-Security, faults.
 
 Why hand-built envelopes over httpx instead of zeep: each integrator has quirks a generic WSDL client
-fights (CRS needs ``ArrayOfString`` items in its own namespace or silently returns nothing, İşNet wants
-DataContract elements in alphabetical order, EDM repeats a session header, Uyumsoft's flags are
-attributes), responses carry multi-megabyte base64 payloads, and we want every request to go through
-the shared :class:`~integration_hub.connectors.http.HttpTransport` (rate limits, retries, request
-accounting). Building the few operations we call with lxml keeps each request explicit, testable
-against the simulators, and free of WSDL downloads at run time.
+fights (İşNet wants DataContract elements in alphabetical order, EDM repeats a session header,
+Uyumsoft's flags are attributes and its nullable query fields go as ``xsi:nil``), responses carry
+multi-megabyte base64 payloads, and we want every request to go through the shared
+:class:`~integration_hub.connectors.http.HttpTransport` (rate limits, retries, request accounting).
+Building the few operations we call with lxml keeps each request explicit, testable against the
+simulators, and free of WSDL downloads at run time.
 
 Parsing is hardened: no DTDs, no entity expansion, no network, ``huge_tree`` only for big base64 text.
 """
@@ -14,6 +14,7 @@ Parsing is hardened: no DTDs, no entity expansion, no network, ``huge_tree`` onl
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from lxml import etree
@@ -26,6 +27,7 @@ WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-se
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 # A URI naming the token type, not a password.
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"  # noqa: S105
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 # Fault codes (local part) with which WS-Security stacks refuse a missing, unsupported or wrong token.
@@ -73,14 +75,39 @@ def sub(parent: etree._Element, ns: str, tag: str, text: object | None = None, *
     return element
 
 
-def ws_security_header(username: str, password: str) -> etree._Element:
-    """``wsse:Security`` with a ``UsernameToken`` and a ``#PasswordText`` password."""
+def ws_security_header(
+    username: str, password: str, *, timestamp: timedelta | None = None, now: datetime | None = None
+) -> etree._Element:
+    """``wsse:Security`` with a ``UsernameToken`` and a ``#PasswordText`` password.
+
+    With ``timestamp`` (the message's lifetime) a ``wsu:Timestamp`` comes first, as a binding whose policy
+    says ``sp:IncludeTimestamp`` requires (WS-SecurityPolicy 1.1 §6.2; OASIS WSS 1.0 SOAP Message Security
+    §10): ``wsu:Created`` = ``now`` and ``wsu:Expires`` = ``now + timestamp``, UTC with milliseconds and
+    ``Z``, and a ``wsu:Id`` (``_0``, the id WCF's own clients give it) so a signature could reference it.
+    """
     security = etree.Element(q(WSSE_NS, "Security"), nsmap={"wsse": WSSE_NS, "wsu": WSU_NS})
     security.set(q(SOAP11_NS, "mustUnderstand"), "1")
+    if timestamp is not None:
+        created = (now or datetime.now(UTC)).astimezone(UTC)
+        stamp = sub(security, WSU_NS, "Timestamp")
+        stamp.set(q(WSU_NS, "Id"), "_0")
+        sub(stamp, WSU_NS, "Created", _utc(created))
+        sub(stamp, WSU_NS, "Expires", _utc(created + timestamp))
     token = sub(security, WSSE_NS, "UsernameToken")
     sub(token, WSSE_NS, "Username", username)
     sub(token, WSSE_NS, "Password", password, Type=PASSWORD_TEXT)
     return security
+
+
+def _utc(moment: datetime) -> str:
+    """``xs:dateTime`` in UTC with milliseconds: ``2025-01-31T08:00:00.000Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def nil(parent: etree._Element, ns: str, tag: str) -> etree._Element:
+    """An empty element with ``xsi:nil="true"``: present (``minOccurs="1"``) but without a value
+    (``nillable="true"``). The ``xsi`` prefix must be declared by an ancestor or lxml adds it here."""
+    return sub(parent, ns, tag, **{q(XSI_NS, "nil"): "true"})
 
 
 def envelope(body_child: etree._Element, headers: Iterable[etree._Element] = ()) -> bytes:
@@ -235,6 +262,7 @@ __all__ = [
     "WSSE_NS",
     "WSU_NS",
     "WS_SECURITY_FAULT_CODES",
+    "XSI_NS",
     "AuthenticationError",
     "SoapClient",
     "SoapFault",
@@ -242,6 +270,7 @@ __all__ = [
     "envelope",
     "find_fault",
     "hardened_parser",
+    "nil",
     "parse_xml",
     "q",
     "sub",

@@ -18,7 +18,7 @@ How a window is fetched, per direction:
    ``Get…InvoiceData`` per invoice. Why list first instead of paging the bulk call by date: the listing
    is the platform's well-trodden date filter (every public client uses it), it gives ``TotalCount``
    cheaply, and asking the bulk call for named ETTNs lets us prove the answer complete — a document
-   missing from it (CRS answers silently empty to a malformed array) is a loud :class:`ProviderError`,
+   missing from it (a deployment answering a query it misreads with an empty page) is a loud :class:`ProviderError`,
    never a quietly short partition. A deployment without the bulk call (WCF ``ActionNotSupported``)
    falls back to ``Get…InvoiceData`` per invoice for the rest of the run.
 
@@ -51,7 +51,13 @@ from integration_hub.connectors.efatura.collector import (
 )
 from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import settings
-from integration_hub.connectors.uyumsoft.client import OperationNotSupported, Page, UyumsoftClient, follow_pages
+from integration_hub.connectors.uyumsoft.client import (
+    OperationNotSupported,
+    Page,
+    UyumsoftClient,
+    follow_pages,
+    list_row_id,
+)
 
 __all__ = ["OperationNotSupported", "UyumsoftClient", "UyumsoftConnector", "build_uyumsoft"]
 
@@ -124,7 +130,7 @@ class UyumsoftConnector(EInvoiceConnector):
                 self.stats.add_reported("invoice", page.total_count)  # None (not sent): no total at all
             return page
 
-        for item in follow_pages(fetch, self.list_page_size, what):
+        for item in follow_pages(fetch, self.list_page_size, what, list_row_id):
             yield self.client.listed(item, what).invoice_id
 
     def _download(self, direction: Direction, ids: list[str]) -> Iterator[Download]:

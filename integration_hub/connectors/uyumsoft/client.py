@@ -5,21 +5,29 @@ document download and ``WhoAmI``. Every request goes through
 :class:`~integration_hub.connectors.efatura.soap.SoapClient` (shared envelopes, hardened parsing,
 retries of 5xx without a fault through the shared HTTP transport).
 
-Platform facts this module encodes (``efatura.md`` §1.1-1.2):
+The contract is Uyumsoft's published WSDL and XSDs (``shared/efatura-contracts/uyumsoft/``; the types
+are in ``Integration2.xsd``, ``?xsd=xsd0``). What it fixes, and this module follows:
 
-* paging and flags are *attributes* of ``query`` (``PageIndex`` 0-based, ``PageSize``), filters are
-  child elements; answers are ``<OpResult IsSucceded=".." Message=".."><Value PageIndex PageSize
-  TotalCount TotalPages><Items>…`` — with the platform's spelling ``IsSucceded``;
-* an empty page has no ``Items`` (and CRS may send no ``Value`` at all); a page of one item is just one
-  child, and a lone item directly under ``Value`` is accepted too;
-* failures come three ways: a fault ``a:InvalidSecurity`` (missing/unsupported security header), a
-  fault ``s:Client`` "Bu sisteme erişmek için gerekli yetkiniz yok" (user or password refused), or
-  HTTP 200 with ``IsSucceded="false" Message="Unauthorized"``; all three are
-  :class:`AuthenticationError` and never retried. Other faults and failures are :class:`ProviderError`;
-* string arrays (``InvoiceIds``) are written as ``<tem:string>`` items in the *service* namespace:
-  CRS Soft silently answers nothing when they come in WCF's ``…/Serialization/Arrays`` namespace;
-* ``auth_style="user_info"`` sends ``<tem:userInfo Username=".." Password=".."/>`` as the first body
-  element instead of the WS-Security header (Uyumsoft-family deployments such as Bien Teknoloji).
+* queries: paging and flags are *required attributes* (``PageIndex`` 0-based, ``PageSize``;
+  ``OnlyNewestInvoices``, ``SetTaken`` on the inbox models), filters are child elements in the XSD's
+  sequence order. Elements with ``minOccurs="1" nillable="true"`` are always sent, as ``xsi:nil`` when we
+  do not filter on them; repeated simple elements (``InvoiceIds``) occur once per value;
+* answers: ``<OpResult IsSucceded=".." Message="..">`` (the platform's spelling) with ``Value``
+  (``minOccurs="0"``: an answer without it is an empty page). A paged ``Value`` carries
+  ``PageIndex PageSize TotalCount TotalPages`` attributes and one ``Items`` element *per row*: a list row
+  (``InvoiceListItemBase``) has its fields as child elements, a document (``InvoiceData``) has
+  ``InvoiceId`` as an attribute and ``Data`` (base64) as a child;
+* security: the binding's policy wants a ``wsu:Timestamp`` beside the ``UsernameToken``
+  (:data:`~.settings.TIMESTAMP_LIFETIME`).
+
+Failures come three ways: a fault ``a:InvalidSecurity`` (missing/unsupported security header), a fault
+``s:Client`` "Bu sisteme erişmek için gerekli yetkiniz yok" (user or password refused), or HTTP 200 with
+``IsSucceded="false" Message="Unauthorized"`` (``efatura.md`` §1.1); all three are
+:class:`AuthenticationError` and never retried. Other faults and failures are :class:`ProviderError`.
+
+``auth_style="user_info"`` sends ``<tem:userInfo Username=".." Password=".."/>`` as the first body
+element instead of the WS-Security header. That element is *not* in Uyumsoft's WSDL: it is another
+Uyumsoft-family deployment's (Bien Teknoloji, ``efatura.md`` §1.2 / S-U2), kept as an opt-in.
 
 No state-changing operation is ever built here: the inbox bulk query always carries
 ``SetTaken="false"`` and ``OnlyNewestInvoices="false"`` so that reading never marks an invoice taken.
@@ -34,11 +42,13 @@ from datetime import date
 from lxml import etree
 
 from integration_hub.connectors.base import AuthenticationError, ProviderError
-from integration_hub.connectors.efatura.provider import ProviderClient, child, decode_base64
+from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64, is_element
 from integration_hub.connectors.efatura.soap import (
     WS_SECURITY_FAULT_CODES,
+    XSI_NS,
     SoapClient,
     SoapFault,
+    nil,
     sub,
     ws_security_header,
 )
@@ -70,10 +80,25 @@ class Page:
     total_pages: int | None
 
 
+def list_row_id(item: etree._Element) -> str:
+    """The ETTN of a list row (``InvoiceListItemBase``: ``InvoiceId`` is a child element)."""
+    return child_text(item, "InvoiceId")
+
+
+def document_id(item: etree._Element) -> str:
+    """The ETTN of a document (``InvoiceData``: ``InvoiceId`` is an attribute)."""
+    return (item.get("InvoiceId") or "").strip()
+
+
 def follow_pages(
-    fetch: Callable[[int], Page], page_size: int, what: str, *, limit: int | None = None
+    fetch: Callable[[int], Page],
+    page_size: int,
+    what: str,
+    key: Callable[[etree._Element], str],
+    *,
+    limit: int | None = None,
 ) -> Iterator[etree._Element]:
-    """The items of pages ``fetch(0)``, ``fetch(1)``, …, each ``InvoiceId`` once (case-insensitively).
+    """The items of pages ``fetch(0)``, ``fetch(1)``, …, each ``key(item)`` (its ETTN) once, case-insensitively.
 
     When to stop: an empty page always ends; else trust ``TotalPages`` when the service sends it; else,
     with ``TotalCount`` (of the first page), stop once that many invoices came — which caps the pages at
@@ -92,10 +117,10 @@ def follow_pages(
             total = page.total_count
         fresh = 0
         for item in page.items:
-            key = _field(item, "InvoiceId").lower()
-            if key and key in seen:
+            ettn = key(item).lower()
+            if ettn and ettn in seen:
                 continue
-            seen.add(key)
+            seen.add(ettn)
             fresh += 1
             yield item  # an item without InvoiceId is yielded for the caller to reject
         index += 1
@@ -114,20 +139,6 @@ def follow_pages(
                 f"{what}: page {index - 1} holds only invoices of earlier pages; the service seems to ignore "
                 "PageIndex, stopping instead of asking again"
             )
-
-
-def _elements(parent: etree._Element) -> list[etree._Element]:
-    """Element children only (no comments or processing instructions)."""
-    return [element for element in parent if isinstance(element.tag, str)]
-
-
-def _field(element: etree._Element, name: str) -> str:
-    """A value the platform sends as an attribute (list rows) or as a child element (data objects)."""
-    value = element.get(name)
-    if value is None:
-        found = child(element, name)
-        value = found.text if found is not None else None
-    return (value or "").strip()
 
 
 def _int(value: str | None, what: str) -> int | None:
@@ -157,7 +168,12 @@ class UyumsoftClient(ProviderClient):
 
     def list_page(self, direction: str, first: date, last: date, page_index: int, page_size: int) -> Page:
         """One page of invoice metadata whose invoice date (``ExecutionDate``) lies in ``first``..``last``
-        (both included: the end is sent as the last second of ``last``)."""
+        (both included: the end is sent as the last second of ``last``).
+
+        ``InboxInvoiceListQueryModel`` / ``OutboxInvoiceListQueryModel``: the ``InvoiceListQueryModel``
+        sequence, every ``minOccurs="1"`` element present. ``IsArchived`` is sent ``xsi:nil`` — open point:
+        no public source says whether ``false`` would hide archived invoices, and nil is the nullable's "no
+        filter"; the same for ``Status`` and, on the outbox, ``Scenario`` (both e-Fatura and e-Arşiv)."""
         name = settings.LIST_OPERATION[direction]
         operation = self._operation(name)
         attrs = {"PageIndex": str(page_index), "PageSize": str(page_size)}
@@ -166,20 +182,33 @@ class UyumsoftClient(ProviderClient):
         query = sub(operation, NS, "query", **attrs)
         sub(query, NS, "ExecutionStartDate", f"{first.isoformat()}T00:00:00")
         sub(query, NS, "ExecutionEndDate", f"{last.isoformat()}{settings.END_OF_DAY}")
+        nil(query, NS, "CreateStartDate")
+        nil(query, NS, "CreateEndDate")
+        nil(query, NS, "Status")
         sub(query, NS, "SortColumn", settings.SORT_COLUMN)
         sub(query, NS, "SortMode", settings.SORT_MODE)
+        nil(query, NS, "IsArchived")
+        if direction == "out":
+            nil(query, NS, "Scenario")
         return self._page(name, self._call(name, operation))
 
     @staticmethod
     def listed(item: etree._Element, what: str) -> ListedInvoice:
-        invoice_id = _field(item, "InvoiceId")
+        """One ``Items`` row of a listing (its fields are child elements)."""
+        invoice_id = list_row_id(item)
         if not invoice_id:
             raise ProviderError(f"{what}: a listed invoice has no InvoiceId")
-        return ListedInvoice(invoice_id, _field(item, "DocumentId"), _field(item, "Status"))
+        return ListedInvoice(invoice_id, child_text(item, "DocumentId"), child_text(item, "Status"))
 
     def documents_by_ids(self, direction: str, ids: list[str]) -> Iterator[tuple[str, bytes]]:
         """``(ETTN, UBL XML)`` for the given ETTNs with ``Get{Inbox,Outbox}InvoicesData``, one call per
-        page of the answer (normally one call: ``PageSize`` is the batch size)."""
+        page of the answer (normally one call: ``PageSize`` is the batch size).
+
+        ``InboxInvoiceQueryModel`` / ``InvoiceQueryModel``: the execution dates are required but nillable
+        (nil: the ETTNs alone select), then one ``InvoiceIds`` element per ETTN. The XSD makes
+        ``InvoiceIds`` a repeated ``xs:string``, not an ``ArrayOfString``; an earlier version of this client
+        wrapped the ids in ``<InvoiceIds><string>…`` on the claim that CRS needs ``ArrayOfString`` items in
+        its own namespace — that claim had no source for this parameter, and the contract refuses it."""
         name = settings.BULK_DATA_OPERATION[direction]
 
         def fetch(page_index: int) -> Page:
@@ -188,12 +217,15 @@ class UyumsoftClient(ProviderClient):
             if direction == "in":
                 attrs.update(SetTaken="false", OnlyNewestInvoices="false")
             query = sub(operation, NS, "query", **attrs)
-            self._string_array(query, "InvoiceIds", ids)
+            nil(query, NS, "ExecutionStartDate")
+            nil(query, NS, "ExecutionEndDate")
+            for invoice_id in ids:
+                sub(query, NS, "InvoiceIds", invoice_id)
             page = self._page(name, self._call(name, operation))
             self.stats.pages += 1
             return page
 
-        for item in follow_pages(fetch, len(ids), f"{self.provider} {name}", limit=len(ids)):
+        for item in follow_pages(fetch, len(ids), f"{self.provider} {name}", document_id, limit=len(ids)):
             yield self._invoice_data(item, name)
 
     def document(self, direction: str, invoice_id: str) -> bytes:
@@ -210,35 +242,32 @@ class UyumsoftClient(ProviderClient):
         return data
 
     def who_am_i(self) -> dict[str, str]:
-        """``{"username", "vkn", "name"}`` of the authenticated user's company (no side effects)."""
+        """``{"username", "vkn", "name"}`` of the authenticated user's company (no side effects), from
+        ``WhoAmIInfo``: ``User/Username``, ``Customer/VkTckNo``, ``Customer/Name`` (child elements)."""
         result = self._call(settings.WHO_AM_I, self._operation(settings.WHO_AM_I))
         value = child(result, "Value")
-        user = child(value, "User")
-        customer = child(value, "Customer")
+        user, customer = child(value, "User"), child(value, "Customer")
         return {
-            "username": _field(user, "Username") if user is not None else "",
-            "vkn": _field(customer, "VkTckNo") if customer is not None else "",
-            "name": _field(customer, "Name") if customer is not None else "",
+            "username": child_text(user, "Username"),
+            "vkn": child_text(customer, "VkTckNo"),
+            "name": child_text(customer, "Name"),
         }
 
     # -- envelope building and reading ------------------------------------------------------------------
 
     def _operation(self, name: str) -> etree._Element:
-        operation = etree.Element(etree.QName(NS, name), nsmap={"tem": NS})
+        operation = etree.Element(etree.QName(NS, name), nsmap={"tem": NS, "xsi": XSI_NS})
         if self.auth_style == "user_info":
             sub(operation, NS, "userInfo", Username=self.username, Password=self._password)
         return operation
 
-    @staticmethod
-    def _string_array(parent: etree._Element, name: str, values: list[str]) -> None:
-        """An ``ArrayOfString`` with items in the service namespace (CRS ignores any other namespace)."""
-        array = sub(parent, NS, name)
-        for value in values:
-            sub(array, NS, "string", value)
-
     def _call(self, name: str, operation: etree._Element) -> etree._Element:
         """Send ``operation``; return its ``<NameResult>`` after checking ``IsSucceded``."""
-        headers = [ws_security_header(self.username, self._password)] if self.auth_style == "ws_security" else []
+        headers = (
+            [ws_security_header(self.username, self._password, timestamp=settings.TIMESTAMP_LIFETIME)]
+            if self.auth_style == "ws_security"
+            else []
+        )
         response = self.soap.call(name, operation, headers)
         result = child(response, f"{name}Result")
         if result is None:
@@ -251,25 +280,21 @@ class UyumsoftClient(ProviderClient):
         return result
 
     def _page(self, name: str, result: etree._Element) -> Page:
+        """A ``PagedResponseOf…``: every ``Items`` child of ``Value`` is one row."""
         what = f"{self.provider} {name}"
         value = child(result, "Value")
-        if value is None:  # CRS: nothing to report at all
+        if value is None:  # Value is minOccurs="0" (CRS sends none for an empty listing)
             return Page([], 0, 0)
-        items_element = child(value, "Items")
-        if items_element is not None:
-            items = _elements(items_element)
-        else:  # no wrapper: an empty page, or a lone item straight under Value
-            items = [child for child in _elements(value) if _field(child, "InvoiceId")]
         return Page(
-            items=items,
+            items=[element for element in value if is_element(element, "Items")],
             total_count=_int(value.get("TotalCount"), what),
             total_pages=_int(value.get("TotalPages"), what),
         )
 
     def _invoice_data(self, element: etree._Element, name: str, default_id: str = "") -> tuple[str, bytes]:
-        """``(InvoiceId, decoded Data)`` from an ``InvoiceData`` object (base64 UBL XML)."""
-        invoice_id = _field(element, "InvoiceId") or default_id
-        encoded = _field(element, "Data")
+        """``(InvoiceId, decoded Data)`` from an ``InvoiceData`` (``InvoiceId`` attribute, base64 ``Data``)."""
+        invoice_id = document_id(element) or default_id
+        encoded = child_text(element, "Data")
         if not invoice_id or not encoded:
             raise ProviderError(f"{self.provider} {name}: an InvoiceData item lacks its InvoiceId or Data")
         data = decode_base64(encoded, f"{self.provider} {name}: Data of invoice {invoice_id} is not base64")

@@ -1,12 +1,18 @@
 """Uyumsoft ``Integration`` service: addresses, operation names, page sizes and the texts we classify.
 
-Everything the client and the simulator must agree on lives here, with the source (``efatura.md`` §1.1)
-or the *[I]* decision behind each value.
+Protocol values come from Uyumsoft's published WSDL/XSDs (``shared/efatura-contracts/uyumsoft/``:
+``Integration.wsdl`` for the namespace, SOAPActions and policy, ``Integration2.xsd`` = ``?xsd=xsd0`` for
+the types); the rest from ``efatura.md`` §1.1 or the *[I]* decision named beside the value. The
+simulator reads the same files itself and shares nothing with this module.
 """
 
 from __future__ import annotations
 
-# WCF BasicHttpBinding_IIntegration: target namespace tempuri, SOAPAction "<prefix><Operation>".
+from datetime import timedelta
+
+# Integration.wsdl: targetNamespace, and soapAction="http://tempuri.org/IIntegration/<Operation>" for every
+# operation used here (only GetSystemDate* are under ICustomerServiceBase). Integration2.xsd has
+# elementFormDefault="qualified": every element of a request is in this namespace, attributes in none.
 NAMESPACE = "http://tempuri.org/"
 ACTION_PREFIX = "http://tempuri.org/IIntegration/"
 
@@ -44,6 +50,10 @@ SORT_MODE = "Ascending"
 
 # The inclusive end of a window's last day, as ExecutionEndDate expects (a datetime, not a date).
 END_OF_DAY = "T23:59:59"
+
+# Integration.wsdl's policy has sp:IncludeTimestamp: every request carries a wsu:Timestamp. Its lifetime is
+# not published [I]: five minutes is what WCF's own clients send (and WCF's default clock skew).
+TIMESTAMP_LIFETIME = timedelta(minutes=5)
 
 # Application-level failure texts (HTTP 200, IsSucceded="false") that mean "wrong credentials".
 UNAUTHORIZED_MESSAGES = ("unauthorized", "yetkiniz yok", "yetkisiz")

@@ -1,10 +1,10 @@
 """CRS Soft simulator: the Uyumsoft ``Integration`` simulator in its CRS flavor.
 
-CRS runs the Uyumsoft platform, so this is the same app with CRS's observed quirks switched on
-(``efatura.md`` §1.2): ``ArrayOfString`` items only in the service namespace (otherwise silently empty),
-``userInfo`` body authentication accepted next to WS-Security, ``GetOutboxInvoice`` by ETTN only, and
-no ``Value`` on an empty listing. ``integration-hub simulate crs --port P ...`` takes the same options as
-``simulate uyumsoft``.
+CRS runs the Uyumsoft platform (``efatura.md`` §1.2 [I]: no CRS WSDL is public), so this is the same app,
+validating against Uyumsoft's published WSDL/XSDs, with CRS's observed differences switched on:
+``userInfo`` body authentication accepted next to WS-Security (taken off the body before validation: it
+is not in the WSDL) and no ``Value`` on an empty listing. ``integration-hub simulate crs --port P ...``
+takes the same options as ``simulate uyumsoft``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ one line per account it accepts. Protocol details: :mod:`integration_hub.simulat
 
 from __future__ import annotations
 
-from integration_hub.connectors.uyumsoft.settings import SERVICE_PATH
 from integration_hub.simulators.efatura.common import (
     add_credentials_argument,
     print_fields,
@@ -26,7 +25,7 @@ from integration_hub.simulators.efatura.common import (
     simulator_options,
     simulator_parser,
 )
-from integration_hub.simulators.uyumsoft.app import FLAVORS, SimCall, UyumsoftSimulator, create_app
+from integration_hub.simulators.uyumsoft.app import FLAVORS, SimCall, UyumsoftSimulator, create_app, service_path
 from integration_hub.simulators.uyumsoft.mailbox import Account, Mailbox
 
 __all__ = ["Account", "Mailbox", "SimCall", "UyumsoftSimulator", "create_app", "main"]
@@ -62,4 +61,4 @@ def main(argv: list[str], *, flavor: str = "uyumsoft") -> None:
     sim: UyumsoftSimulator = app.state.simulator
     for slug, account in sim.accounts.items():
         print_fields(account=slug, username=account.username, password=account.password, vkn=account.vkn)
-    serve_announced(app, args.port, f"{args.flavor} Integration service", SERVICE_PATH)
+    serve_announced(app, args.port, f"{args.flavor} Integration service", service_path())
