@@ -10,7 +10,9 @@ Connection honestly reports "not implemented".
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
+from integration_hub.connectors.alerts import AlertChannel
 from integration_hub.connectors.base import Connector, ConnectorConfig
 
 CONNECTORS: dict[str, str] = {
@@ -23,13 +25,28 @@ CONNECTORS: dict[str, str] = {
 }
 
 
+# Alert channels: integrations that deliver the hub's alerts instead of collecting data.
+ALERT_CHANNELS: dict[str, str] = {}
+
+
 def has_connector(integration_id: str) -> bool:
     return integration_id in CONNECTORS
 
 
+def has_alert_channel(integration_id: str) -> bool:
+    return integration_id in ALERT_CHANNELS
+
+
+def build_alert_channel(integration_id: str, config: ConnectorConfig) -> AlertChannel:
+    """Build the alert channel for ``integration_id`` or raise ``KeyError`` if it has none."""
+    return _factory(ALERT_CHANNELS[integration_id])(config)
+
+
 def build_connector(integration_id: str, config: ConnectorConfig) -> Connector:
     """Build the connector for ``integration_id`` or raise ``KeyError`` if none exists yet."""
-    target = CONNECTORS[integration_id]
+    return _factory(CONNECTORS[integration_id])(config)
+
+
+def _factory(target: str) -> Any:
     module_name, _, attr = target.partition(":")
-    factory = getattr(import_module(module_name), attr)
-    return factory(config)
+    return getattr(import_module(module_name), attr)
