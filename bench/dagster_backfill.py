@@ -32,7 +32,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +81,6 @@ def dagster_child(args: argparse.Namespace) -> None:
 
     import dagster as dg
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)  # before the definitions module builds its assets
     from integration_hub.assets.streams import streams_of
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
@@ -167,7 +165,7 @@ def floor_child(args: argparse.Namespace) -> None:
     os.environ["DAGSTER_HOME"] = str(workdir / "dagster")
     import dagster as dg
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    from integration_hub.assets.factory import asset_with_backfill_policy
     from integration_hub.assets.partitions import chunk_range
     from integration_hub.assets.streams import streams_of
     from integration_hub.instance import enable_event_batching, ensure_embedded_instance
@@ -183,7 +181,7 @@ def floor_child(args: argparse.Namespace) -> None:
     def nothing_asset(integration_id: str, stream: str) -> dg.AssetsDefinition:
         key = dg.AssetKey(["floor", integration_id, stream])
 
-        @dg.asset(
+        @asset_with_backfill_policy(
             key=key,
             partitions_def=partitions,
             pool=f"floor_{integration_id}",

@@ -36,7 +36,7 @@ def pool_name(integration_id: str) -> str:
     return f"{integration_id}_api"
 
 
-def _asset_with_backfill_policy(**kwargs: Any) -> Any:
+def asset_with_backfill_policy(**kwargs: Any) -> Any:
     """``dg.asset`` with a ``BackfillPolicy``, which Dagster 1.13 marks beta.
 
     The hub relies on it deliberately (a backfill runs in ranges of ``HUB_MAX_DAYS_PER_RUN`` days), so
@@ -63,7 +63,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
         ),
     ]
 
-    @_asset_with_backfill_policy(
+    @asset_with_backfill_policy(
         key=spec.asset_key,
         partitions_def=partitions_def(spec.integration_id),
         group_name=spec.group,

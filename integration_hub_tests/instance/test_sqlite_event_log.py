@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from integration_hub.assets.factory import asset_with_backfill_policy
 from integration_hub.instance import EVENT_BATCH_ENV, embedded_instance_config, ensure_embedded_instance
 from integration_hub.instance.sqlite_event_log import BatchingSqliteEventLogStorage
 
@@ -21,7 +22,7 @@ DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-03-0
 FAIL_FROM = "2024-02-20"
 
 
-@dg.asset(
+@asset_with_backfill_policy(
     partitions_def=DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[dg.AssetCheckSpec("non_negative", asset="days")],
