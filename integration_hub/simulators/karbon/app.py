@@ -45,6 +45,8 @@ from integration_hub.simulators.karbon.odata import (
     sort_items,
 )
 
+# The option names Karbon's "Query option '<Option Name>' is not allowed" 400 uses
+# (KarbonAPI.json#/components/examples/Unsupported_option; the spellings are ASP.NET OData's, inferred).
 QUERY_OPTION_NAMES = {
     "$filter": "Filter",
     "$orderby": "OrderBy",
@@ -58,8 +60,11 @@ QUERY_OPTION_NAMES = {
     "$format": "Format",
     "$skiptoken": "SkipToken",
 }
+# KarbonAPI.json#/paths/~1v3~1WebhookSubscriptions~1{WebhookType}/get path enum; POST's enum omits CustomField.
 WEBHOOK_TYPES = ("Contact", "Work", "Note", "User", "IntegrationTask", "Invoice", "EstimateSummary", "CustomField")
+# KarbonAPI.json#/paths/~1v3~1WebhookSubscriptions/post SigningKey: minLength 16, pattern ^[A-Za-z0-9-_]+$.
 SIGNING_KEY = re.compile(r"^[A-Za-z0-9_-]{16,}$")
+# IndividualTimeEntryKey: 32-hex GUID (KarbonAPI.json#/components/examples/IndividualTimeEntry_Invalid_Key_400).
 GUID_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
