@@ -21,10 +21,17 @@ FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 
 @contextmanager
 def karbon_server(**overrides: Any) -> Iterator[tuple[KarbonSimulator, str]]:
-    config = SimulatorConfig(**{"end": END, "days": 120, "rate_limit": 1_000_000, **overrides})
+    """The simulator on 127.0.0.1, checking every request and every answer against KarbonAPI.json."""
+    settings = {"end": END, "days": 120, "rate_limit": 1_000_000, "validate_responses": True, **overrides}
+    config = SimulatorConfig(**settings)
     sim = KarbonSimulator(config)
     with running(create_app(sim)) as url:
         yield sim, url
+
+
+def contract_breaches(sim: KarbonSimulator) -> list[str]:
+    """What the simulator saw break the Karbon contract, one line each (empty when all was kept)."""
+    return [str(violation) for violation in sim.violations]
 
 
 def headers(firm: Firm) -> dict[str, str]:

@@ -53,6 +53,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="accept http://127.0.0.1 webhook targets (Karbon itself requires https)",
     )
+    parser.add_argument(
+        "--no-contract",
+        action="store_true",
+        help="serve without checking requests against KarbonAPI.json (no openapi-core or shared/ folder needed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -69,6 +74,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         slow=args.slow,
         allow_http_targets=args.allow_http_targets,
         credentials=tuple(args.credentials),
+        contract=not args.no_contract,
     )
 
 

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from integration_hub.simulators.karbon.contract import Contract, Violation, karbon_contract
 from integration_hub.simulators.karbon.data import Firm, generate_firm
 from integration_hub.simulators.karbon.endpoints import LIST_ENDPOINTS, ListEndpoint
 from integration_hub.simulators.karbon.odata import (
@@ -44,6 +45,8 @@ from integration_hub.simulators.karbon.odata import (
     sort_items,
 )
 
+# The option names Karbon's "Query option '<Option Name>' is not allowed" 400 uses
+# (KarbonAPI.json#/components/examples/Unsupported_option; the spellings are ASP.NET OData's, inferred).
 QUERY_OPTION_NAMES = {
     "$filter": "Filter",
     "$orderby": "OrderBy",
@@ -57,8 +60,11 @@ QUERY_OPTION_NAMES = {
     "$format": "Format",
     "$skiptoken": "SkipToken",
 }
+# KarbonAPI.json#/paths/~1v3~1WebhookSubscriptions~1{WebhookType}/get path enum; POST's enum omits CustomField.
 WEBHOOK_TYPES = ("Contact", "Work", "Note", "User", "IntegrationTask", "Invoice", "EstimateSummary", "CustomField")
+# KarbonAPI.json#/paths/~1v3~1WebhookSubscriptions/post SigningKey: minLength 16, pattern ^[A-Za-z0-9-_]+$.
 SIGNING_KEY = re.compile(r"^[A-Za-z0-9_-]{16,}$")
+# IndividualTimeEntryKey: 32-hex GUID (KarbonAPI.json#/components/examples/IndividualTimeEntry_Invalid_Key_400).
 GUID_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
@@ -84,6 +90,8 @@ class SimulatorConfig:
     slow: float = 0.0
     allow_http_targets: bool = False  # webhook TargetUrl must be https:// on Karbon; loopback demos need http
     credentials: tuple[tuple[str, str], ...] = ()  # extra (application_id, access_key) pairs for the first firm
+    contract: bool = True  # check every request against KarbonAPI.json (needs openapi-core and shared/)
+    validate_responses: bool = False  # also check every answer against its documented response (tests)
 
 
 @dataclass
@@ -93,8 +101,10 @@ class KarbonSimulator:
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
     firms: list[Firm] = field(init=False)
     log: list[LoggedRequest] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # every contract breach seen, request or answer
 
     def __post_init__(self) -> None:
+        self.contract: Contract | None = karbon_contract() if self.config.contract else None
         end = self.config.end or datetime.now(UTC).date()
         self.firms = [
             generate_firm(self.config.seed, index, days=self.config.days, end=end)
@@ -447,34 +457,84 @@ async def route(sim: KarbonSimulator, firm: Firm, request: Request) -> Response:
     return _not_found_route(request)
 
 
+def _unauthorized(request: Request) -> JSONResponse:
+    # KarbonAPI.json#/components/examples/UnauthorizedAccess (the 401 body is nested under "error").
+    denied = "Authorization has been denied for this request."
+    message = "JWT not present." if not request.headers.get("AccessKey") else denied
+    return JSONResponse({"error": {"statusCode": "401", "message": message}}, status_code=401)
+
+
+def _refusal(request: Request, violations: list[Violation]) -> Response | None:
+    """Karbon's answer to a request the contract refuses before any handler runs, if it is that kind.
+
+    Unknown paths answer ``HTTP_Resource_Not_Found``; an undeclared query option the
+    ``Unsupported_option`` 400 (KarbonAPI.json#/components/examples); an undeclared plain parameter, an
+    unknown method and a body outside its schema (``4003 Invalid Model.``, karbon.md §3.5) are refused too,
+    with wording inferred from ASP.NET, so a connector that breaks the contract cannot pass unnoticed.
+    Parameter values outside their schema are left to the handlers, whose messages are Karbon's own.
+    """
+    for violation in violations:
+        if violation.kind == "path":
+            return _not_found_route(request)
+        if violation.kind == "method":
+            return _error(405, "4002", f"The requested resource does not support http method '{request.method}'.")
+        if violation.kind == "undeclared":
+            name = violation.message
+            if name in QUERY_OPTION_NAMES:
+                return _error(400, "4002", option_not_allowed(QUERY_OPTION_NAMES[name]).message)
+            return _error(400, "4002", f"The query parameter '{name}' is not supported.")
+        if violation.kind == "body":
+            return _error(400, "4003", "Invalid Model.")
+    return None
+
+
 def create_app(sim: KarbonSimulator | None = None) -> Starlette:
     """The ASGI app; ``app.state.sim`` is the :class:`KarbonSimulator` behind it."""
     sim = sim or KarbonSimulator()
 
-    async def endpoint(request: Request) -> Response:
-        firm = sim.authenticate(request)
-        if firm is None:
-            response: Response = JSONResponse(
-                {"error": {"statusCode": "401", "message": "JWT not present."}}
-                if not request.headers.get("AccessKey")
-                else {"error": {"statusCode": "401", "message": "Authorization has been denied for this request."}},
-                status_code=401,
-            )
-        elif (wait := sim.admit(firm, request)) is not None:
-            response = JSONResponse(
+    async def answer(firm: Firm | None, request: Request, violations: list[Violation]) -> Response:
+        if firm is None or any(v.kind == "security" for v in violations):
+            return _unauthorized(request)
+        if (wait := sim.admit(firm, request)) is not None:
+            return JSONResponse(
                 {"statusCode": "429", "message": f"Rate limit is exceeded. Try again in {wait} seconds."},
                 status_code=429,
                 headers={"Retry-After": str(wait)},
             )
-        elif (status := sim.injected_failure(request.method, request.url.path)) is not None:
-            response = _error(status, "5001", "Unexpected Internal Error. Please contact Karbon HQ Technical support.")
-        else:
-            if sim.config.slow:
-                await asyncio.sleep(sim.config.slow)
-            try:
-                response = await route(sim, firm, request)
-            except ODataError as exc:
-                response = _error(exc.status, exc.code, exc.message)
+        if (status := sim.injected_failure(request.method, request.url.path)) is not None:
+            return _error(status, "5001", "Unexpected Internal Error. Please contact Karbon HQ Technical support.")
+        if (refused := _refusal(request, violations)) is not None:
+            return refused
+        if sim.config.slow:
+            await asyncio.sleep(sim.config.slow)
+        try:
+            response = await route(sim, firm, request)
+        except ODataError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        invalid = [v for v in violations if v.kind != "security"]
+        if invalid and response.status_code < 400:
+            return _error(400, "4002", invalid[0].message)
+        return response
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        violations: list[Violation] = []
+        if sim.contract is not None:
+            violations = sim.contract.check_request(
+                request.method,
+                request.url.path,
+                request.query_params,
+                request.headers,
+                body,
+                request.headers.get("content-type", "application/json"),
+            )
+        firm = sim.authenticate(request)
+        response = await answer(firm, request, violations)
+        if sim.contract is not None and sim.config.validate_responses:
+            violations += sim.contract.check_response(
+                request.method, request.url.path, response.status_code, bytes(response.body)
+            )
+        sim.violations += violations
         sim.log.append(
             LoggedRequest(
                 firm.slug if firm else None,

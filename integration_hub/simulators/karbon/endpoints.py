@@ -52,7 +52,7 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
         "Key",
         lambda firm: firm.roles,
         _rules("RoleDTO", {"Name": EQ}),
-        page_max=200,
+        page_max=200,  # /v3/Roles GET: "Returns a maximum of 200 Roles per page"; sorted by Name (QREF §4)
         default_order=(("Name", False),),
         orderable=False,
     ),
@@ -64,7 +64,7 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
         "Key",
         lambda firm: firm.custom_fields,
         _rules("CustomFieldDefinitionDTO", {}),
-        page_max=1000,
+        page_max=1000,  # the spec declares no $top/$skip here (one page): the simulator's own bound
         filterable=False,
         orderable=False,
     ),
@@ -173,8 +173,8 @@ LIST_ENDPOINTS: dict[str, ListEndpoint] = {
             ("Date",),
             ("Date",),
         ),
-        page_max=1000,
-        count_opt_in=True,
+        page_max=1000,  # KarbonAPI.json#/components/parameters/TopRecordsLimitedTo1000
+        count_opt_in=True,  # GetIndividualTimeEntries: @odata.count "Only present when $count=true"
         default_order=(("Date", False),),
     ),
     "Invoices": ListEndpoint(

@@ -23,7 +23,7 @@ from integration_hub.connectors.base import (
 from integration_hub.connectors.http import TokenBucket
 from integration_hub.connectors.karbon import KarbonConnector
 from integration_hub.simulators.server import running
-from integration_hub_tests.support.karbon_sim import WINDOW_90, connector, karbon_server
+from integration_hub_tests.support.karbon_sim import WINDOW_90, connector, contract_breaches, karbon_server
 
 
 def day_of(value: str) -> date:
@@ -46,9 +46,13 @@ def server():
 
 @pytest.fixture()
 def firm(server):
+    """The first firm, with the simulator's log cleared; afterwards, every request the connector sent and every
+    answer it got must have kept KarbonAPI.json (the simulator checks both)."""
     sim, _ = server
     sim.log.clear()
-    return sim.firms[0]
+    sim.violations.clear()
+    yield sim.firms[0]
+    assert contract_breaches(sim) == []
 
 
 def collect(server, firm, stream, window=WINDOW_90):
@@ -199,6 +203,7 @@ def test_a_429_burst_waits_retry_after_and_loses_nothing():
         served = [r for r in sim.log if r.status == 200]
         assert len(served) == karbon.stats.requests - karbon.stats.rate_limited
         assert elapsed >= len(served) / 4 - 1.5  # the server allowed 4 per second; nothing got through faster
+        assert contract_breaches(sim) == []
 
 
 def test_a_matching_client_rate_never_triggers_429():
@@ -209,6 +214,7 @@ def test_a_matching_client_rate_never_triggers_429():
         records = list(karbon.collect("accounting", window))
         assert records and karbon.stats.rate_limited == 0
         assert not [r for r in sim.log if r.status == 429]
+        assert contract_breaches(sim) == []
 
 
 def test_injected_5xx_are_retried_and_the_result_is_exact(server, firm):

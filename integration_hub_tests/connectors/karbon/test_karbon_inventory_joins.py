@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from integration_hub.store import schema
 from integration_hub.store.inventory import replace_window
-from integration_hub_tests.support.karbon_sim import WINDOW_90, connector, karbon_server
+from integration_hub_tests.support.karbon_sim import WINDOW_90, connector, contract_breaches, karbon_server
 
 inventory = schema.inventory
 
@@ -35,6 +35,7 @@ def test_invoices_join_their_client_and_time_entries_their_work_item(store):
     with karbon_server(companies=1) as (sim, url):
         firm = sim.firms[0]
         _load(store, url, firm, ("ar", "time", "work", "contacts"))
+        assert contract_breaches(sim) == []
 
     invoice = aliased(inventory)
     client = aliased(inventory)
