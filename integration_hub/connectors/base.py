@@ -207,11 +207,16 @@ class ConnectorConfig:
         return value
 
 
+MAX_ERROR_LENGTH = 400
+
+
 class ConnectorError(Exception):
-    """Base of every error a connector raises. ``str()`` is one line and never holds a secret."""
+    """Base of every error a connector raises. ``str()`` is one line of at most :data:`MAX_ERROR_LENGTH`
+    characters and never holds a secret: a provider's fault detail (a stack trace, a whole document) is cut."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+        line = " ".join(str(message).split())
+        super().__init__(line if len(line) <= MAX_ERROR_LENGTH else line[: MAX_ERROR_LENGTH - 1] + "…")
 
 
 class ConfigurationError(ConnectorError):

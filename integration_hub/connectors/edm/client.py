@@ -37,7 +37,7 @@ from lxml import etree
 from integration_hub.connectors.base import AuthenticationError, ConnectorError, ProviderError
 from integration_hub.connectors.edm import settings
 from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64, is_element
-from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, q
+from integration_hub.connectors.efatura.soap import WCF_DISPATCHER_FAULT_CODES, SoapClient, SoapFault, q
 
 PROVIDER = "edm"
 NS = settings.NAMESPACE
@@ -126,6 +126,11 @@ class EdmClient(ProviderClient):
         if settings.SESSION_EXPIRED_MARKER in fold(f"{fault.message} {fault.detail}"):
             return SessionExpired(f"{PROVIDER}: {operation}: the session is no longer active")
         description = self._describe(fault)
+        if fault.local_code in WCF_DISPATCHER_FAULT_CODES:
+            return ProviderError(
+                f"{PROVIDER}: {operation}: the service could not read the request ({fault.local_code}: a contract "
+                f"mismatch, not the credentials): {description}"
+            )
         if operation == settings.LOGIN:
             return AuthenticationError(
                 f"{PROVIDER}: login refused — check the username '{self.username}' and its password ({description})"

@@ -141,6 +141,7 @@ class EInvoiceConnector(ABC):
     environments: Mapping[str, str] = {}
     service_path: str = ""
     action_prefix: str = ""
+    fixed_action: str | None = None  # one SOAPAction for every operation, where the WSDL declares it so
     requests_per_minute: float = 60.0  # default of the ``requests_per_minute`` setting
     client: ProviderClient
 
@@ -162,6 +163,7 @@ class EInvoiceConnector(ABC):
             self.service_url(self.config),
             provider=self.provider,
             action_prefix=self.action_prefix,
+            fixed_action=self.fixed_action,
             stats=self.stats,
             bucket=shared_bucket(self.provider, account, rate),
             retry=retry,

@@ -32,6 +32,9 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 # Fault codes (local part) with which WS-Security stacks refuse a missing, unsupported or wrong token.
 WS_SECURITY_FAULT_CODES = frozenset({"FailedAuthentication", "InvalidSecurity", "InvalidSecurityToken"})
+# WCF dispatcher fault codes (local part): the service could not read the request at all, a contract mismatch
+# (wrong SOAPAction, a body its formatter cannot deserialize), never a verdict on the credentials.
+WCF_DISPATCHER_FAULT_CODES = frozenset({"ActionNotSupported", "DeserializationFailed", "ContractFilterMismatch"})
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -198,6 +201,7 @@ class SoapClient:
         *,
         provider: str,
         action_prefix: str,
+        fixed_action: str | None = None,
         stats: CollectStats | None = None,
         bucket: TokenBucket | None = None,
         retry: RetryPolicy | None = None,
@@ -208,6 +212,9 @@ class SoapClient:
         self.endpoint = endpoint
         self.provider = provider
         self.action_prefix = action_prefix
+        # A service whose WSDL declares one soapAction for every operation (QNB's JAX-WS: ``""``) names it here;
+        # otherwise each operation's SOAPAction is ``<action_prefix><operation>``.
+        self.fixed_action = fixed_action
         self.classify_fault = classify_fault
         self.http = HttpTransport(
             client=httpx.Client(timeout=timeout, transport=transport),
@@ -224,6 +231,10 @@ class SoapClient:
     def stats(self) -> CollectStats:
         return self.http.stats
 
+    def soap_action(self, operation: str) -> str:
+        """The SOAPAction header value (unquoted) for ``operation``."""
+        return self.fixed_action if self.fixed_action is not None else f"{self.action_prefix}{operation}"
+
     def call(self, operation: str, body: etree._Element, headers: Iterable[etree._Element] = ()) -> etree._Element:
         """Send one operation; return the response element inside ``soap:Body``."""
         response = self.http.request(
@@ -232,7 +243,7 @@ class SoapClient:
             content=envelope(body, headers),
             headers={
                 "Content-Type": "text/xml; charset=utf-8",
-                "SOAPAction": f'"{self.action_prefix}{operation}"',
+                "SOAPAction": f'"{self.soap_action(operation)}"',
             },
         )
         what = f"{self.provider} {operation}"

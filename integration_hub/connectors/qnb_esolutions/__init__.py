@@ -25,8 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date
 
-import httpx
-
 from integration_hub.connectors.base import (
     ConfigurationError,
     ConnectionTestResult,
@@ -58,7 +56,7 @@ class QnbConnector(EInvoiceConnector):
     provider = PROVIDER
     environments: Mapping[str, str] = settings.ENVIRONMENTS
     service_path = settings.SERVICE_PATH
-    action_prefix = ""  # unused: every request carries settings.SOAP_ACTION (see _declared_soap_action)
+    fixed_action = settings.SOAP_ACTION  # one soapAction for every operation (open point: see settings)
     requests_per_minute = settings.REQUESTS_PER_MINUTE
     client: QnbClient
 
@@ -81,8 +79,6 @@ class QnbConnector(EInvoiceConnector):
             raise ConfigurationError(f"{PROVIDER}: download_batch must be positive")
         password = config.secret("password")
         soap = self.soap_client(account=username, retry=retry, timeout=timeout)
-        http = soap.http.client
-        http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks["request"], _declared_soap_action]}
         self.client = QnbClient(soap, username=username, password=password, vkn=vkn, outgoing_cap=outgoing_cap)
 
     def test_connection(self) -> ConnectionTestResult:
@@ -117,15 +113,6 @@ class QnbConnector(EInvoiceConnector):
             raise ProviderError(f"{PROVIDER}: asked for {len(ettns)} {kind} document(s), the zip held {len(documents)}")
         operation = settings.DOWNLOAD_INCOMING if direction == "in" else settings.DOWNLOAD_OUTGOING
         return Download(f"{PROVIDER}: {operation} zip", ettns, documents)
-
-
-def _declared_soap_action(request: httpx.Request) -> None:
-    """Send the WSDL's SOAPAction (``""``) instead of the shared client's ``"<operation>"``.
-
-    The shared :class:`~integration_hub.connectors.efatura.soap.SoapClient` always sends
-    ``"<action_prefix><operation>"``; QNB's JAX-WS service declares one empty soapAction for every operation
-    (open point, see :data:`.settings.SOAP_ACTION`), so the header is set here on the way out."""
-    request.headers["SOAPAction"] = f'"{settings.SOAP_ACTION}"'
 
 
 def _distinct(listed: Iterator[ListedDocument]) -> Iterator[str]:

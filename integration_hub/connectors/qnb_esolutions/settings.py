@@ -8,7 +8,7 @@ decision). The simulator is written from those sources on its own, so a wrong va
 
 from __future__ import annotations
 
-# JAX-WS service namespace of the operation element (efinans-php config/soap-client.php's WSDL). Members
+# JAX-WS service namespace of the operation element (efatura.md §1.4 S-Q4; QNB's saved answers). Members
 # are unqualified: no namespace, never the service's (a qualified member is not bound and reads as missing).
 NAMESPACE = "http://service.connector.uut.cs.com.tr/"
 # The SOAPAction header, quoted: '""'. Open point: no public source records the WSDL's soapAction. A JAX-WS

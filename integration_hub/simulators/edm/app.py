@@ -134,7 +134,9 @@ class Service:
         if key is None:
             raise EdmFault(MISSING_PARAMETER, field="INVOICE_SEARCH_KEY")
         params: dict[str, Any] = key.simple()
-        header_only = request.text("HEADER_ONLY").upper() != "N"
+        # Reference.cs: [DefaultValueAttribute("N")] on GetInvoiceRequest.HEADER_ONLY, so XmlSerializer leaves the
+        # member out when it is "N": an absent HEADER_ONLY asks for the content.
+        header_only = (request.text("HEADER_ONLY") or "N").upper() != "N"
         params["HEADER_ONLY"] = "Y" if header_only else "N"
         # ALL (every view at once) is not modelled: the simulator answers the UBL for it [I].
         content_type = request.text("INVOICE_CONTENT_TYPE") or "XML"

@@ -133,7 +133,7 @@ GET_INVOICE_REQUEST = ComplexType(
     (
         _HEADER,
         Member("INVOICE_SEARCH_KEY", INVOICE_SEARCH_KEY),
-        Member("HEADER_ONLY", "token"),
+        Member("HEADER_ONLY", "token"),  # [DefaultValueAttribute("N")]: absent means "N"
         Member("INVOICE_CONTENT_TYPE", "INVOICE_CONTENT_TYPE"),
         Member("GENERATE_ENTITY"),
     ),

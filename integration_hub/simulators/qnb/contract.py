@@ -46,7 +46,7 @@ CS_CLIENT = "C# EFinansConnectorService client"
 # ``<return xsi:type="ns2:gidenBelgeDurumv5">`` with base-type fields first, each type's alphabetical.
 QNB_EXAMPLES = "QNB code library examples (quoted in ALKAROS QnbSoapClientTests)"
 
-NAMESPACE = "http://service.connector.uut.cs.com.tr/"  # PHP config/soap-client.php WSDL; QNB_EXAMPLES
+NAMESPACE = "http://service.connector.uut.cs.com.tr/"  # QNB_EXAMPLES (ns2 of every answer), efatura.md §1.4 (S-Q4)
 USER_NAMESPACE = "http://service.csap.cs.com.tr/"  # QNB_EXAMPLES (okResponse), efatura.md §1.4 (S-Q4)
 SOAP_ACTION = ""  # JAX-WS default; AL_CLIENT and PY_CLIENT send exactly this (see the module docstring)
 

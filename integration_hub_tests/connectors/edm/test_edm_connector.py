@@ -217,6 +217,25 @@ def test_wrong_password_is_an_authentication_error_and_is_not_retried(served) ->
     assert connector.stats.requests == 1 and connector.stats.retries == 0
 
 
+def test_a_request_the_service_cannot_read_is_a_contract_error_not_a_wrong_password(served, monkeypatch) -> None:
+    """A SOAPAction the service does not know gets WCF's ActionNotSupported even on Login: that must not send a
+    data engineer off to check a password that is fine."""
+    from integration_hub.connectors.efatura.soap import SoapClient
+
+    _sim_state, base = served
+    monkeypatch.setattr(SoapClient, "soap_action", lambda self, operation: f"http://tempuri.org/X/{operation}")
+    connector = _connector(base)
+    with pytest.raises(ProviderError) as caught:
+        list(connector.collect("invoices", WINDOW))
+    connector.close()
+    assert not isinstance(caught.value, AuthenticationError)
+    assert str(caught.value).startswith(
+        "edm: Login: the service could not read the request (ActionNotSupported: a contract mismatch, not the "
+        "credentials): The message with Action 'http://tempuri.org/X/LoginRequest' cannot be processed"
+    )
+    assert len(str(caught.value)) <= 400  # the fault's long text is cut, the one line stays readable
+
+
 def test_injected_503s_are_retried_and_the_result_stays_exact(served) -> None:
     sim, base = served
     mark = len(sim.calls)
