@@ -17,21 +17,12 @@ from integration_hub.connectors.http import RetryPolicy
 from integration_hub.connectors.uyumsoft import UyumsoftConnector, build_uyumsoft, settings
 from integration_hub.simulators.server import running
 from integration_hub.simulators.uyumsoft import UyumsoftSimulator, create_app
-from integration_hub_tests.connectors.uyumsoft.expectations import list_and_bulk_requests
+from integration_hub_tests.connectors.uyumsoft.expectations import READ_OPERATIONS, list_and_bulk_requests
 from integration_hub_tests.support.efatura_expectations import expected, mailbox_expected, summarize
 
 START = date(2025, 1, 1)
 WINDOW = DateWindow(date(2025, 1, 15), date(2025, 3, 16))  # 60 days
 FAST = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.004)
-READ_OPERATIONS = {
-    "WhoAmI",
-    "GetInboxInvoiceList",
-    "GetOutboxInvoiceList",
-    "GetInboxInvoicesData",
-    "GetOutboxInvoicesData",
-    "GetInboxInvoiceData",
-    "GetOutboxInvoiceData",
-}
 
 
 def _app(**options):

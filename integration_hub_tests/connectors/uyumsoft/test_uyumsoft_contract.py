@@ -16,21 +16,13 @@ from integration_hub.connectors.uyumsoft import UyumsoftConnector
 from integration_hub.simulators import crs, uyumsoft
 from integration_hub.simulators.server import running
 from integration_hub_tests.connectors.uyumsoft.contract import TEMPURI, body_element, errors, soap_actions
+from integration_hub_tests.connectors.uyumsoft.expectations import READ_OPERATIONS
 
 WINDOW = DateWindow(date(2025, 1, 3), date(2025, 1, 20))
 WSSE = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}"
 WSU = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}"
 SOAP11 = "{http://schemas.xmlsoap.org/soap/envelope/}"
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
-READ_OPERATIONS = {
-    "WhoAmI",
-    "GetInboxInvoiceList",
-    "GetOutboxInvoiceList",
-    "GetInboxInvoicesData",
-    "GetOutboxInvoicesData",
-    "GetInboxInvoiceData",
-    "GetOutboxInvoiceData",
-}
 
 
 class Recorder:
