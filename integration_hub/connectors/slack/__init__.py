@@ -21,6 +21,8 @@ Slack's ``ok: false`` errors map to the hub's errors (see :mod:`.client`): a ref
 
 from __future__ import annotations
 
+import logging
+
 from integration_hub.connectors.alerts import Alert, Delivery
 from integration_hub.connectors.base import (
     AuthenticationError,
@@ -34,6 +36,7 @@ from integration_hub.connectors.http import RetryPolicy, TokenBucket
 from integration_hub.connectors.slack.client import SlackAnswerError, SlackClient
 from integration_hub.connectors.slack.message import render
 from integration_hub.connectors.slack.settings import (
+    BLOCK_ERRORS,
     CHANNEL_ID,
     CHANNEL_NAME,
     DEFAULT_BASE_URL,
@@ -43,6 +46,7 @@ from integration_hub.connectors.slack.settings import (
 )
 
 __all__ = ["SlackChannel", "SlackClient", "build_slack"]
+log = logging.getLogger(__name__)
 
 
 def _channel(config: ConnectorConfig) -> str:
@@ -115,12 +119,18 @@ class SlackChannel:
         return ConnectionTestResult(True, f"{who}; alerts go to {name}")
 
     def send(self, alert: Alert) -> Delivery:
+        """Post ``alert`` once. Should Slack refuse the blocks (``invalid_blocks``: nothing was posted), the
+        alert is posted again as its plain text: a plainer message beats none."""
         text, blocks = render(alert)
-        answer = self.client.call(
-            "chat.postMessage",
-            body={"channel": self.channel, "text": text, "blocks": blocks, "unfurl_links": False},
-            channel=self.channel,
-        )
+        body = {"channel": self.channel, "text": text, "blocks": blocks, "unfurl_links": False}
+        try:
+            answer = self.client.call("chat.postMessage", body=body, channel=self.channel)
+        except SlackAnswerError as exc:
+            if exc.code not in BLOCK_ERRORS:
+                raise
+            log.warning("Slack refused the alert's blocks (%s); posting it as plain text", exc.code)
+            del body["blocks"]
+            answer = self.client.call("chat.postMessage", body=body, channel=self.channel)
         return Delivery(channel=str(answer.get("channel") or self.channel), message_id=str(answer.get("ts") or ""))
 
     def close(self) -> None:

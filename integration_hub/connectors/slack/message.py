@@ -6,7 +6,8 @@ when the alert has a link; a ``context`` line with severity, company and integra
 and summary: Slack shows it in notifications and to clients that cannot render blocks.
 
 Block Kit's limits (header 150 characters, section text 3000, a field 2000, a button label 75, a URL 3000,
-50 blocks) are applied here by shortening, so a long summary never turns an alert into ``invalid_blocks``.
+50 blocks) are applied here by shortening, and only an absolute http(s) link becomes a button, so a long
+summary or an odd link never turns an alert into ``invalid_blocks``.
 Text written into ``mrkdwn`` has ``&``, ``<`` and ``>`` escaped, as Slack's formatting guide asks: an error
 message quoting ``<html>`` or ``a<b`` shows as written instead of becoming a broken link.
 """
@@ -68,7 +69,8 @@ def render(alert: Alert) -> tuple[str, list[dict[str, Any]]]:
             for label, value in chunk
         ]
         blocks.append({"type": "section", "fields": fields})
-    if alert.link and len(alert.link) <= URL_MAX:
+    linkable = bool(alert.link) and alert.link.startswith(("https://", "http://")) and len(alert.link) <= URL_MAX
+    if linkable:
         button = {
             "type": "button",
             "text": {"type": "plain_text", "text": shorten("Open in Dagster", BUTTON_MAX)},
@@ -84,6 +86,8 @@ def render(alert: Alert) -> tuple[str, list[dict[str, Any]]]:
     if alert.integration_id:
         context.append(f"integration: {escape(alert.integration_id)}")
     context.append(f"incident: {escape(alert.incident_id)}")
+    if alert.link and not linkable:  # a button needs an absolute URL; anything else would be invalid_blocks
+        context.append(f"link: {escape(shorten(alert.link, 300))}")
     blocks.append({"type": "context", "elements": [_mrkdwn(shorten("  ·  ".join(context), SECTION_MAX))]})
     if len(blocks) > MAX_BLOCKS:  # only an alert with hundreds of facts; keep the head, the link and the context
         blocks = [*blocks[: MAX_BLOCKS - 2], *blocks[-2:]]

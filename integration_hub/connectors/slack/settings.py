@@ -20,6 +20,8 @@ CHANNEL_ERRORS = {
     "not_in_channel": "does not have the app as a member (invite it: /invite @<app name> in that channel)",
     "is_archived": "is archived (unarchive it or point the channel setting at another channel)",
 }
+# Slack refused the message's blocks (nothing was posted): the alert is resent as plain text.
+BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
 # The token works but lacks the scope for a method.
 SCOPE_ERRORS = frozenset({"missing_scope", "not_allowed_token_type"})
 

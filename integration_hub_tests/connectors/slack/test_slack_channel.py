@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import integration_hub.connectors.slack as slack_module
 from integration_hub.connectors.alerts import Alert, AlertChannel
 from integration_hub.connectors.base import (
     AuthenticationError,
@@ -271,3 +272,22 @@ def test_build_slack_is_an_alert_channel_with_slacks_default_url():
     assert isinstance(channel, AlertChannel)
     assert channel.client.base_url == "https://slack.com/api/"
     channel.close()
+
+
+def test_a_link_that_is_no_url_stays_in_the_context_instead_of_breaking_the_message(slack):
+    sim, url = slack
+    alert = Alert("check_failed", "warning", "Row count check failed", "3 rows missing", "i-2", link="/runs/abc")
+    channel_for(url, sim.token).send(alert)
+    blocks = sim.messages[0].blocks
+    assert "actions" not in [b["type"] for b in blocks]
+    assert "link: /runs/abc" in blocks[-1]["elements"][0]["text"]
+
+
+def test_blocks_slack_refuses_are_resent_as_plain_text_once(slack, monkeypatch):
+    sim, url = slack
+    broken = [{"type": "header", "text": {"type": "mrkdwn", "text": "headers take plain_text only"}}]
+    monkeypatch.setattr(slack_module, "render", lambda alert: ("the alert, as text", broken))
+    delivery = channel_for(url, sim.token).send(ALERT)
+    assert [r.error for r in sim.calls("chat.postMessage")] == ["invalid_blocks", None]
+    [message] = sim.messages
+    assert message.text == "the alert, as text" and message.blocks is None and delivery.message_id == message.ts
