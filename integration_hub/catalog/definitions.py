@@ -331,5 +331,39 @@ DEFINITIONS: tuple[IntegrationDefinition, ...] = (
     ),
     _oauth("jira", "Jira", "Project management", "Jira issues for data-quality follow-ups."),
     _oauth("onshape", "Onshape", "CAD", "Onshape parts and assemblies for product footprints."),
-    _oauth("slack", "Slack", "Alerts", "Run and data-quality alerts in Slack."),
+    IntegrationDefinition(  # a pasted bot token today; the OAuth consent will fill the same access_token later
+        id="slack",
+        name="Slack",
+        category="Alerts",
+        style=ConnectionStyle.API_KEY,
+        fields=(
+            SettingField(
+                "access_token",
+                "Bot token",
+                required=True,
+                secret=True,
+                pattern=r"xox[bp]-[A-Za-z0-9-]+",
+                pattern_hint="must be a Slack bot token (xoxb-...) or user token (xoxp-...)",
+                description="The installed app's Bot User OAuth Token (needs the chat:write scope; channels:read "
+                "lets Test Connection check the channel).",
+            ),
+            SettingField(
+                "channel",
+                "Channel",
+                required=True,
+                pattern=r"[CGD][A-Z0-9]{8,}|#[^\s#,.]{1,80}",
+                pattern_hint="must be a channel id (C0123ABCD) or a #name",
+                description="Where alerts are posted; invite the app to it (/invite @app).",
+            ),
+            SettingField(
+                "base_url",
+                "API base URL",
+                FieldType.URL,
+                default="https://slack.com/api",
+                description="Slack's Web API; change it only for a simulator or a proxy.",
+            ),
+        ),
+        description="Run and data-quality alerts in Slack.",
+        availability=_rule("slack", hidden_when_controlled=True),
+    ),
 )

@@ -57,7 +57,7 @@ def test_every_collecting_integration_has_start_date_environment_and_base_url() 
 
 def test_enterprise_edition_offers_everything_but_unconfigured_oauth() -> None:
     available = {e.definition.id for e in catalog_for(_settings()) if e.availability.available}
-    assert available == {*ERP, "karbon", "email", "exchange_rates", "linear", "paperless_parts"}
+    assert available == {*ERP, "karbon", "email", "exchange_rates", "linear", "paperless_parts", "slack"}
 
 
 def test_community_edition_offers_only_email_and_exchange_rates() -> None:
