@@ -150,7 +150,7 @@ def _oauth(
             *extra,
         ),
         description=description,
-        availability=_rule(integration_id, oauth=provider, hidden_when_controlled=integration_id == "slack"),
+        availability=_rule(integration_id, oauth=provider),
     )
 
 

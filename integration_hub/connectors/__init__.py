@@ -26,7 +26,9 @@ CONNECTORS: dict[str, str] = {
 
 
 # Alert channels: integrations that deliver the hub's alerts instead of collecting data.
-ALERT_CHANNELS: dict[str, str] = {}
+ALERT_CHANNELS: dict[str, str] = {
+    "slack": "integration_hub.connectors.slack:build_slack",
+}
 
 
 def has_connector(integration_id: str) -> bool:

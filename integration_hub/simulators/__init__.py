@@ -12,4 +12,5 @@ SIMULATORS: dict[str, str] = {
     "edm": "integration_hub.simulators.edm",
     "qnb": "integration_hub.simulators.qnb",
     "isnet": "integration_hub.simulators.isnet",
+    "slack": "integration_hub.simulators.slack",
 }
