@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -244,7 +243,3 @@ def test_sends_from_several_threads_each_deliver_once(pki):
         for thread in threads:
             thread.join(10)
     assert sorted(r.message["X-Hub-Incident"] for r in mailbox.received) == [f"inc-{i}" for i in range(4)]
-
-
-def test_pki_files_exist(pki):
-    assert Path(pki.ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
