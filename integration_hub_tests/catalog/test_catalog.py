@@ -133,9 +133,11 @@ def test_complete_validation_requires_every_required_field() -> None:
 def test_email_requires_the_fields_of_the_chosen_provider_only() -> None:
     email = get_definition("email")
     _, errors = email.validate({"provider": "smtp", "from_email": "a@b.co"}, complete=True, today=TODAY)
-    assert sorted(e.field for e in errors) == ["host", "password", "username"]
+    assert sorted(e.field for e in errors) == ["host", "to_emails"]  # SMTP AUTH is optional
     cleaned, errors = email.validate(
-        {"provider": "resend", "from_email": "a@b.co", "api_key": "re_x", "host": "smtp.x"}, complete=True, today=TODAY
+        {"provider": "resend", "from_email": "a@b.co", "to_emails": "c@d.co", "api_key": "re_x", "host": "smtp.x"},
+        complete=True,
+        today=TODAY,
     )
     assert errors == []
     assert "host" not in cleaned and "port" not in cleaned
