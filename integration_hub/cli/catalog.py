@@ -8,8 +8,18 @@ import typer
 
 from integration_hub.catalog import CatalogEntry, catalog_for
 from integration_hub.cli.context import JSON_OPTION, handle_errors, print_json, print_table
-from integration_hub.connectors import has_connector
+from integration_hub.connectors import has_alert_channel, has_connector
 from integration_hub.settings import HubSettings
+
+
+def role(integration_id: str) -> str:
+    """What the hub does with an integration today: ``collects`` data, delivers ``alerts``, or ``not built``
+    (its settings can be stored, nothing uses them yet)."""
+    if has_connector(integration_id):
+        return "collects"
+    if has_alert_channel(integration_id):
+        return "alerts"
+    return "not built"
 
 
 def entry_dict(entry: CatalogEntry) -> dict[str, Any]:
@@ -22,6 +32,7 @@ def entry_dict(entry: CatalogEntry) -> dict[str, Any]:
         "available": entry.availability.available,
         "hidden_because": entry.availability.reason or None,
         "has_connector": has_connector(d.id),
+        "role": role(d.id),
         "description": d.description,
         "fields": [
             {
@@ -59,12 +70,13 @@ def catalog(
     if json_output:
         print_json([entry_dict(e) for e in entries])
         return
-    columns = ["id", "name", "category", "style", "fields"]
+    columns = ["id", "name", "category", "style", "works", "fields"]
     if show_all:
         columns.append("available")
     rows = []
     for e in entries:
-        row = [e.definition.id, e.definition.name, e.definition.category, str(e.definition.style), _field_summary(e)]
+        d = e.definition
+        row = [d.id, d.name, d.category, str(d.style), role(d.id), _field_summary(e)]
         if show_all:
             row.append("yes" if e.availability.available else f"no: {e.availability.reason}")
         rows.append(row)

@@ -28,6 +28,7 @@ CONNECTORS: dict[str, str] = {
 # Alert channels: integrations that deliver the hub's alerts instead of collecting data.
 ALERT_CHANNELS: dict[str, str] = {
     "slack": "integration_hub.connectors.slack:build_slack",
+    "email": "integration_hub.connectors.email:build_email",
 }
 
 

@@ -24,8 +24,9 @@ from sqlalchemy import Connection as SqlConnection
 
 from integration_hub.catalog import IntegrationDefinition, UnknownIntegrationError, get_definition
 from integration_hub.catalog.model import FieldError
-from integration_hub.connectors import build_connector, has_connector
-from integration_hub.connectors.base import ConnectionTestResult, ConnectorConfig
+from integration_hub.connectors import build_alert_channel, build_connector, has_alert_channel, has_connector
+from integration_hub.connectors.alerts import AlertChannel
+from integration_hub.connectors.base import ConnectionTestResult, Connector, ConnectorConfig
 from integration_hub.redact import redact
 from integration_hub.service.errors import (
     NotFoundError,
@@ -59,10 +60,15 @@ def validate_company(company: str) -> str:
 
 
 def run_connector_test(integration_id: str, config: ConnectorConfig) -> ConnectionTestResult:
-    """Test Connection through the integration's connector; honest when there is none yet."""
-    if not has_connector(integration_id):
-        return ConnectionTestResult(False, f"Test Connection is not implemented for '{integration_id}' yet")
-    connector = build_connector(integration_id, config)
+    """Test Connection through the integration's connector or alert channel; honest when it has neither."""
+    if has_alert_channel(integration_id):
+        connector: Connector | AlertChannel = build_alert_channel(integration_id, config)
+    elif has_connector(integration_id):
+        connector = build_connector(integration_id, config)
+    else:
+        return ConnectionTestResult(
+            False, f"'{integration_id}' is not built yet: the hub can store its settings but cannot test or use them"
+        )
     try:
         return connector.test_connection()
     finally:

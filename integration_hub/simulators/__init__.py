@@ -13,4 +13,5 @@ SIMULATORS: dict[str, str] = {
     "qnb": "integration_hub.simulators.qnb",
     "isnet": "integration_hub.simulators.isnet",
     "slack": "integration_hub.simulators.slack",
+    "resend": "integration_hub.simulators.resend",
 }

@@ -165,6 +165,9 @@ def test_catalog_json_and_hidden_reasons(cli) -> None:
     assert sorted(e["id"] for e in community) == ["email", "exchange_rates"]
     table = cli("catalog", "--all")
     assert table.exit_code == 0 and "OAuth client is not configured" in table.stdout
+    roles = {e["id"]: e["role"] for e in everything.values()}
+    assert [roles[i] for i in ("edm", "karbon", "slack", "email")] == ["collects", "collects", "alerts", "alerts"]
+    assert (roles["paperless_parts"], roles["jira"]) == ("not built", "not built")  # linear is faked as collecting
 
 
 def test_log_filters(cli) -> None:

@@ -75,7 +75,7 @@ def test_failed_test_refuses_and_changes_nothing_but_the_log(svc: ConnectionServ
 
 def test_integration_without_connector_refuses_unless_skip_test(svc: ConnectionService) -> None:
     values = {"api_key": "k1", "webhook_signing_secret": "k2"}
-    with pytest.raises(TestFailedError, match="not implemented for 'paperless_parts'"):
+    with pytest.raises(TestFailedError, match="'paperless_parts' is not built yet"):
         svc.connect("acme", "paperless_parts", values, by="a")
     assert svc.list() == []
     record = svc.connect("acme", "paperless_parts", values, by="a", skip_test=True)
