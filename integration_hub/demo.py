@@ -245,9 +245,9 @@ def data_plane(first: date, last: date) -> None:
                 # Every partition's materialization carries the run's total for its asset: one per asset.
                 rows = sum(
                     {
-                        event.asset_key: int(event.materialization.metadata["rows_in_run"].value)
+                        event.asset_key: int(event.materialization.metadata["run_rows"].value)
                         for event in outcome.get_asset_materialization_events()
-                        if "rows_in_run" in event.materialization.metadata
+                        if "run_rows" in event.materialization.metadata
                     }.values()
                 )
                 status = "SUCCESS" if outcome.success else "FAILURE"

@@ -8,6 +8,7 @@ Everything that differs between a laptop and production lives here, so the rest 
 * ``HUB_SECRET_KEY``: Fernet key(s), comma-separated, newest first (rotation); else a key file.
 * ``HUB_EDITION``: ``enterprise`` (default, every integration) or ``community`` (Email, Exchange Rates).
 * ``HUB_CONTROLLED_ENVIRONMENT``: ``true`` for an ITAR-style deployment (hides Slack).
+* ``HUB_ALERT_BEHIND_DAYS`` (2): a stream whose newest collected day is further behind yesterday is "behind".
 * ``<PROVIDER>_CLIENT_ID`` / ``<PROVIDER>_CLIENT_SECRET``: OAuth clients (Xero, Jira, Onshape, Slack).
 * ``HUB_SCHEDULE_CRON`` (``0 2 * * *``), ``HUB_LOOKBACK_DAYS`` (3), ``HUB_SENSOR_INTERVAL_SECONDS`` (30),
   ``HUB_MAX_DAYS_PER_RUN`` (92), ``HUB_PARTITIONS_START`` (2020-01-01), ``HUB_MAX_RETRIES`` (3),
@@ -38,6 +39,7 @@ class HubSettings:
     edition: str = "enterprise"
     controlled_environment: bool = False
     oauth_clients: Mapping[str, bool] = field(default_factory=dict)
+    alert_behind_days: int = 2
 
     @property
     def key_file(self) -> Path:
@@ -75,11 +77,12 @@ class HubSettings:
             edition=edition,
             controlled_environment=controlled,
             oauth_clients=oauth,
+            alert_behind_days=_int("HUB_ALERT_BEHIND_DAYS", cls.alert_behind_days, minimum=0, env=env),
         )
 
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name)
+def _int(name: str, default: int, minimum: int = 1, env: Mapping[str, str] | None = None) -> int:
+    raw = (os.environ if env is None else env).get(name)
     if raw is None or raw == "":
         return default
     try:

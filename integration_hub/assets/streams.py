@@ -8,8 +8,10 @@ job are built per integration from these rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import dagster as dg
+if TYPE_CHECKING:
+    import dagster as dg
 
 OWNER = "team:data-engineering"
 
@@ -27,6 +29,8 @@ class StreamSpec:
 
     @property
     def asset_key(self) -> dg.AssetKey:
+        import dagster as dg  # the table itself is read by the CLI (health), which need not import Dagster
+
         return dg.AssetKey(list(self.key))
 
     @property
@@ -89,3 +93,11 @@ def integrations() -> tuple[str, ...]:
 
 def streams_of(integration_id: str) -> tuple[StreamSpec, ...]:
     return tuple(spec for spec in STREAMS if spec.integration_id == integration_id)
+
+
+def stream_names() -> dict[str, tuple[str, ...]]:
+    """The streams each integration collects, by name: what health expects to find collected."""
+    names: dict[str, tuple[str, ...]] = {}
+    for spec in STREAMS:
+        names[spec.integration_id] = (*names.get(spec.integration_id, ()), spec.stream)
+    return names

@@ -8,10 +8,12 @@ FIELD=VAR``). ``--set FIELD=VALUE`` sets any non-secret field; common fields hav
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
+from integration_hub.assets.streams import stream_names
 from integration_hub.catalog import IntegrationDefinition
 from integration_hub.cli.context import (
     AS_OPTION,
@@ -26,6 +28,8 @@ from integration_hub.cli.context import (
     service,
 )
 from integration_hub.service import ConnectionService, ValidationError
+from integration_hub.service.health import ConnectionHealth, connection_health
+from integration_hub.store import Store
 from integration_hub.store.connections import ConnectionRecord
 
 COMPANY = typer.Option(..., "--company", "-c", help="Company key (a slug: lowercase letters, digits, '-', '_').")
@@ -108,7 +112,7 @@ def _require_secret_field(definition: IntegrationDefinition, name: str) -> None:
         raise ValidationError(f"'{name}' is not a secret field of {definition.id}; use --set {name}=VALUE")
 
 
-def connection_dict(record: ConnectionRecord) -> dict[str, Any]:
+def connection_dict(record: ConnectionRecord, health: ConnectionHealth | None = None) -> dict[str, Any]:
     return {
         "company": record.company,
         "integration": record.integration_id,
@@ -121,7 +125,20 @@ def connection_dict(record: ConnectionRecord) -> dict[str, Any]:
         "last_test": None
         if record.last_test_at is None
         else {"at": record.last_test_at, "ok": record.last_test_ok, "message": record.last_test_message},
+        **({"health": health.as_dict()} if health is not None else {}),
     }
+
+
+def health_by_connection(store: Store, company: str | None, integration: str | None) -> dict[tuple[str, str], Any]:
+    """Each connection's health from the hub's coverage records, keyed by (company, integration)."""
+    checked = connection_health(
+        store, stream_names(), today=datetime.now(UTC).date(), company=company, integration_id=integration
+    )
+    return {(h.company, h.integration_id): h for h in checked}
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def _show(record: ConnectionRecord, verb: str) -> None:
@@ -301,25 +318,43 @@ def list_connections(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """List connections with their state, start date and which secrets are stored (never their values)."""
-    records = service().list(company=company, integration_id=integration)
+    svc = service()
+    records = svc.list(company=company, integration_id=integration)
+    health = health_by_connection(svc.store, company, integration)
     if json_output:
-        print_json([connection_dict(r) for r in records])
+        print_json([connection_dict(r, health.get((r.company, r.integration_id))) for r in records])
         return
-    print_table(
-        "Connections",
-        ["company", "integration", "state", "start date", "stored secrets", "last test", "updated", "by"],
-        [
+    rows = []
+    for r in records:
+        h = health.get((r.company, r.integration_id))
+        rows.append(
             (
                 r.company,
                 r.integration_id,
                 r.state,
+                h.state if h else "-",
+                _when(h.last_success_at) if h else "-",
+                "-" if h is None or h.days_behind is None else h.days_behind,
+                h.reason if h and h.state not in ("healthy", "paused") else "",
                 r.start_date,
                 ", ".join(r.secret_fields) or "-",
                 "-" if r.last_test_ok is None else ("ok" if r.last_test_ok else "failed"),
-                r.updated_at.strftime("%Y-%m-%d %H:%M"),
-                r.updated_by,
             )
-            for r in records
+        )
+    print_table(
+        "Connections",
+        [
+            "company",
+            "integration",
+            "state",
+            "health",
+            "last success (UTC)",
+            "days behind",
+            "why",
+            "start date",
+            "stored secrets",
+            "last test",
         ],
+        rows,
         empty="no connections match",
     )

@@ -21,12 +21,13 @@ from integration_hub.connectors.base import Connector, DateWindow, Record
 from integration_hub.redact import redact
 from integration_hub.service import ConnectionService
 from integration_hub.settings import HubSettings
-from integration_hub.store import Store, inventory
+from integration_hub.store import Store, coverage, inventory
 from integration_hub.store import activity as activity_log
 from integration_hub.store import connections as rows
 from integration_hub.store import webhooks as webhook_inbox
 from integration_hub.store.activity import Action, Status
 from integration_hub.store.connections import ConnectionRecord
+from integration_hub.store.database import utcnow
 
 
 class CollectionRefused(dg.Failure):
@@ -125,10 +126,18 @@ class HubResource(dg.ConfigurableResource):
             run_id=run_id,
         )
 
-    def duplicate_keys(self, *, company: str, integration_id: str, stream: str, window: DateWindow) -> int:
+    def uncollected_since_start(self, company: str, integration_id: str, stream: str, last: date) -> list[date]:
+        """Days from the connection's start date to ``last`` without a successful collection (coverage)."""
+        start = self.start_date(company, integration_id)
+        if start is None or last < start:
+            return []
         with self.store.engine.connect() as conn:
-            return inventory.duplicate_key_count(
-                conn, company=company, integration_id=integration_id, stream=stream, window=window
+            return coverage.uncollected_days(
+                conn,
+                company=company,
+                integration_id=integration_id,
+                stream=stream,
+                window=DateWindow.inclusive(start, last),
             )
 
     def preview(self, *, company: str, integration_id: str, stream: str, window: DateWindow, limit: int = 5) -> list:
@@ -136,6 +145,48 @@ class HubResource(dg.ConfigurableResource):
             return inventory.preview(
                 conn, company=company, integration_id=integration_id, stream=stream, window=window, limit=limit
             )
+
+    def record_failure(
+        self,
+        *,
+        company: str,
+        integration_id: str,
+        stream: str,
+        window: DateWindow,
+        error: str,
+        error_kind: str,
+        details: str,
+        run_id: str,
+    ) -> coverage.StreamHealth:
+        """A failed collection: the activity log's Sync Attempt and the coverage/health rows in one transaction
+        (the window's inventory rows are untouched). Returns the stream's health, with its next back-off."""
+        now = utcnow()
+        with self.store.engine.begin() as conn:
+            activity_log.append(
+                conn,
+                action=Action.SYNC_ATTEMPT,
+                status=Status.ERROR,
+                details=details,
+                performed_by="system",
+                company=company,
+                integration_id=integration_id,
+                run_id=run_id,
+            )
+            return coverage.record_failed(
+                conn,
+                company=company,
+                integration_id=integration_id,
+                stream=stream,
+                window=window,
+                error=error,
+                error_kind=error_kind,
+                run_id=run_id,
+                now=now,
+            )
+
+    def stream_health(self, company: str, integration_id: str) -> list[coverage.StreamHealth]:
+        with self.store.engine.connect() as conn:
+            return coverage.stream_health(conn, pairs=[(company, integration_id)])
 
     # -------------------------------------------------------------- activity log
     def log_sync_attempt(

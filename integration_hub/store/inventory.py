@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, select
 from sqlalchemy.engine import Dialect
 
 from integration_hub.connectors.base import DateWindow, Record
-from integration_hub.store import schema
+from integration_hub.store import coverage, schema
 from integration_hub.store.database import utcnow
 
 t = schema.inventory
@@ -184,6 +184,8 @@ def replace_window(
                 batch.clear()
         if batch:
             spool.write(batch)
+        result.rows_per_day = {day: per_day.get(day, 0) for day in window.days()}
+        result.records_by_type = dict(by_type)
         with engine.begin() as conn:
             conn.execute(delete(t).where(*_window_filter(company, integration_id, stream, window)))
             try:
@@ -198,10 +200,19 @@ def replace_window(
                         f"day in {window}; nothing was written"
                     ) from None
                 raise
+            # Same transaction: the coverage of every day of the window (empty ones too) can never disagree
+            # with the rows it describes.
+            coverage.record_collected(
+                conn,
+                company=company,
+                integration_id=integration_id,
+                stream=stream,
+                rows_per_day=result.rows_per_day,
+                run_id=run_id,
+                now=collected_at,
+            )
     finally:
         spool.close()
-    result.rows_per_day = {day: per_day.get(day, 0) for day in window.days()}
-    result.records_by_type = dict(by_type)
     return result
 
 
@@ -341,18 +352,6 @@ def _window_filter(company: str, integration_id: str, stream: str, window: DateW
         t.c.partition_date >= window.start,
         t.c.partition_date < window.end,
     ]
-
-
-def duplicate_key_count(conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow) -> int:
-    """How many (day, record type, key) appear more than once in the window's partitions."""
-    grouped = (
-        select(t.c.partition_date, t.c.record_type, t.c.external_key)
-        .where(*_window_filter(company, integration_id, stream, window))
-        .group_by(t.c.partition_date, t.c.record_type, t.c.external_key)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    return conn.execute(select(func.count()).select_from(grouped)).scalar_one()
 
 
 PREVIEW_COLUMNS = (

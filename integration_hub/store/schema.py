@@ -163,3 +163,43 @@ webhook_inbox = Table(
     Column("payload", Payload, nullable=False),
     UniqueConstraint("integration_id", "company", "delivery_key", name="delivery"),
 )
+
+# Coverage: one row per (company, integration, stream, day) a collection attempted, written in the same
+# transaction as the day's inventory rows (or with the failure), empty days included, so "collected, empty"
+# and "never collected" differ. ``collected_at``/``rows`` describe the last success; ``attempted_at``/
+# ``error`` the last attempt (an error newer than the success means the day's last attempt failed).
+coverage = Table(
+    "hub_coverage",
+    metadata,
+    Column("company", String(64), primary_key=True),
+    Column("integration_id", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    Column("error", String(512), nullable=True),
+    CheckConstraint("status IN ('collected', 'failed')", name="status"),
+)
+
+# One row per (company, integration, stream): what health, alerts and back-off read, so that questions about
+# 10,000 companies never aggregate the per-day coverage table. Written in the same transactions as coverage.
+stream_health = Table(
+    "hub_stream_health",
+    metadata,
+    Column("company", String(64), primary_key=True),
+    Column("integration_id", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_collected_day", Date, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
+    Column("error_kind", String(16), nullable=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("run_id", String(64), nullable=True),
+    Index("ix_hub_stream_health_integration", "integration_id", "company"),
+)

@@ -10,12 +10,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from integration_hub.assets.factory import COUNT_CHECK, DUPLICATES_CHECK, build_stream_asset
+from integration_hub.assets.factory import COUNT_CHECK, GAPS_CHECK, build_stream_asset
 from integration_hub.assets.streams import STREAMS, streams_of
 from integration_hub.connectors.base import DateWindow
 from integration_hub.service import ConnectionService
 from integration_hub.settings import CollectionConfig
-from integration_hub.store import Store, inventory, schema
+from integration_hub.store import Store, coverage, inventory, schema
 from integration_hub.store import activity as activity_log
 from integration_hub_tests.support import fake_connector
 from integration_hub_tests.support.dagster_helpers import connect, hub_resource, materialize_range
@@ -66,7 +66,7 @@ def test_every_stream_is_an_asset_partitioned_by_company_and_day() -> None:
     assert spec.owners == ["team:data-engineering"]
     assert built.backfill_policy == dg.BackfillPolicy.multi_run(92)
     assert built.partitions_def.partitions_defs[0].name == "company"  # type: ignore[union-attr]
-    assert {c.name for c in built.check_specs} == {DUPLICATES_CHECK, COUNT_CHECK}
+    assert {c.name for c in built.check_specs} == {GAPS_CHECK, COUNT_CHECK}
 
 
 def test_ranged_run_collects_the_window_once_and_writes_every_day(
@@ -83,14 +83,14 @@ def test_ranged_run_collects_the_window_once_and_writes_every_day(
     materialization = result.asset_materializations_for_node(asset.op.name)
     assert len(materialization) == 5  # one event per partition of the range
     metadata = materialization[0].metadata
-    assert metadata["rows_in_run"].value == 15
-    assert (metadata["days_in_run"].value, metadata["days_with_rows"].value) == (5, 5)
-    assert metadata["requests"].value == 1
-    assert metadata["skipped_out_of_window"].value == 0
-    assert "Test Supplier" in metadata["preview"].value
+    assert metadata["run_rows"].value == 15
+    assert (metadata["run_days"].value, metadata["run_empty_days"].value) == (5, 0)
+    assert metadata["run_requests"].value == 1
+    assert metadata["run_skipped_out_of_window"].value == 0
+    assert "Test Supplier" in metadata["run_preview"].value
     assert "GOOD-pw" not in str(metadata)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {DUPLICATES_CHECK: True, COUNT_CHECK: True}
+    assert checks == {GAPS_CHECK: True, COUNT_CHECK: True}
     ((status, details),) = _sync_attempts(store)
     assert status == "Success" and details.startswith("invoices 2024-01-01..2024-01-05: 15 rows in 1 requests")
 
@@ -174,8 +174,99 @@ def test_count_check_fails_when_the_provider_total_disagrees(
     evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not evaluation[COUNT_CHECK].passed
     assert evaluation[COUNT_CHECK].metadata["mismatches"].value == {"item": {"reported": 3, "written": 2}}
-    assert evaluation[DUPLICATES_CHECK].passed
+    assert evaluation[GAPS_CHECK].passed
     with store.engine.connect() as conn:
         assert inventory.count_window(
             conn, company="acme", integration_id="uyumsoft", stream="invoices", window=DateWindow.single_day(JAN_1)
         ) == {"item": 2}
+
+
+def _coverage(store: Store, company: str = "acme") -> dict[date, tuple[str, int]]:
+    with store.engine.connect() as conn:
+        days = coverage.days(conn, company=company, integration_id="uyumsoft", stream="invoices")
+    return {d.day: (d.status, d.rows) for d in days}
+
+
+def test_each_day_partition_carries_its_own_row_count_and_empty_days_are_recorded(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    original = fake_connector.FakeConnector.collect
+
+    def quiet_on_the_third(self, stream, window):  # Jan 3 has no invoices at all
+        yield from (r for r in original(self, stream, window) if r.record_date != date(2024, 1, 3))
+
+    fake_connector.FakeConnector.collect = quiet_on_the_third  # type: ignore[method-assign]
+    try:
+        result = materialize_range(asset, instance, hub_resource(hub_settings), "acme", JAN_1, JAN_5)
+    finally:
+        fake_connector.FakeConnector.collect = original  # type: ignore[method-assign]
+    per_day = {
+        m.partition: (m.metadata["dagster/row_count"].value, m.metadata["run_rows"].value)
+        for m in result.asset_materializations_for_node(asset.op.name)
+    }
+    assert per_day == {f"acme|2024-01-0{d}": (0 if d == 3 else 3, 12) for d in range(1, 6)}
+    # Collected-and-empty is recorded as such, in the same transaction as the rows.
+    assert _coverage(store) == {date(2024, 1, d): ("collected", 0 if d == 3 else 3) for d in range(1, 6)}
+
+
+def test_a_failed_window_is_recorded_as_failed_days_and_a_backed_off_stream(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    hub = hub_resource(hub_settings)
+    assert materialize_range(asset, instance, hub, "acme", JAN_1, date(2024, 1, 2)).success
+    fake_connector.FAIL_ON.add(date(2024, 1, 4))
+    assert not materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5, raise_on_error=False).success
+    days = _coverage(store)
+    assert days[date(2024, 1, 1)] == days[date(2024, 1, 2)] == ("collected", 3)  # earlier success kept
+    assert days[date(2024, 1, 3)] == days[date(2024, 1, 5)] == ("failed", 0)
+    (health,) = hub.stream_health("acme", "uyumsoft")
+    assert health.failing and health.error_kind == "transient"
+    assert health.consecutive_failures == 3  # the first attempt and its two retries
+    assert "page for 2024-01-04 failed" in (health.last_error or "")
+    assert health.next_attempt_at is not None and health.next_attempt_at > health.last_attempt_at
+    assert health.last_collected_day == date(2024, 1, 2)
+
+    fake_connector.FAIL_ON.clear()
+    assert materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5).success
+    (healed,) = hub.stream_health("acme", "uyumsoft")
+    assert not healed.failing and healed.consecutive_failures == 0 and healed.next_attempt_at is None
+    assert set(_coverage(store).values()) == {("collected", 3)}
+
+
+def test_days_before_the_start_date_are_skipped_not_materialized(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store, start_date="2024-01-10")
+    hub = hub_resource(hub_settings)
+    before = materialize_range(asset, instance, hub, "acme", JAN_1, JAN_5)
+    assert before.success
+    assert before.asset_materializations_for_node(asset.op.name) == []
+    assert instance.get_materialized_partitions(asset.key) == set()
+    assert [c for c in fake_connectors if c[0] == "collect"] == []  # the provider was not called
+    skipped = {e.check_name: e for e in before.get_asset_check_evaluations()}
+    assert skipped[COUNT_CHECK].passed and "before the connection's start date 2024-01-10" in (
+        skipped[COUNT_CHECK].description or ""
+    )
+    mixed = materialize_range(asset, instance, hub, "acme", date(2024, 1, 8), date(2024, 1, 12), raise_on_error=False)
+    assert not mixed.success
+    assert instance.get_materialized_partitions(asset.key) == set()
+    (failure,) = [e for e in mixed.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "2024-01-08..2024-01-09 is before the connection's start date 2024-01-10" in str(
+        failure.step_failure_data.user_failure_data.description  # type: ignore[union-attr]
+    )
+    assert _coverage(store) == {}
+
+
+def test_the_gaps_check_finds_days_since_the_start_that_were_never_collected(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    connect(store)
+    hub = hub_resource(hub_settings)
+    assert materialize_range(asset, instance, hub, "acme", JAN_1, date(2024, 1, 2)).success
+    later = materialize_range(asset, instance, hub, "acme", date(2024, 1, 6), date(2024, 1, 7))
+    evaluation = {e.check_name: e for e in later.get_asset_check_evaluations()}
+    assert not evaluation[GAPS_CHECK].passed
+    assert evaluation[GAPS_CHECK].metadata["gaps"].value == {"acme": ["2024-01-03..2024-01-05"]}
+    assert evaluation[GAPS_CHECK].metadata["gap_days"].value == 3

@@ -1,0 +1,292 @@
+"""Coverage per (company, integration, stream, day) and health per stream: what the hub knows it collected.
+
+Every collection writes here: a success in the same transaction as the window's inventory rows (every day of the
+window, empty days included), a failure with its one-line error. Health, alerts and back-off read only
+``hub_stream_health`` (one row per company × stream), never Dagster's event log and never an aggregate over the
+per-day table, so they stay cheap at 10,000 companies.
+
+Back-off: each consecutive failure of a stream doubles the wait before the next scheduled attempt (from
+:data:`BACKOFF_BASE` up to :data:`BACKOFF_MAX`); the first success clears it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection, and_, delete, insert, select, tuple_, update
+
+from integration_hub.connectors.base import DateWindow
+from integration_hub.store import schema
+
+cov = schema.coverage
+health = schema.stream_health
+BACKOFF_BASE = timedelta(minutes=15)
+BACKOFF_MAX = timedelta(hours=24)
+ERROR_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class StreamHealth:
+    company: str
+    integration_id: str
+    stream: str
+    last_attempt_at: datetime
+    last_success_at: datetime | None
+    last_collected_day: date | None
+    last_error: str | None
+    last_error_at: datetime | None
+    error_kind: str | None
+    consecutive_failures: int
+    next_attempt_at: datetime | None
+    run_id: str | None
+
+    @property
+    def failing(self) -> bool:
+        """The stream's latest attempt failed (an error newer than its last success)."""
+        return self.last_error_at is not None and (
+            self.last_success_at is None or self.last_error_at > self.last_success_at
+        )
+
+
+@dataclass(frozen=True)
+class DayCoverage:
+    day: date
+    status: str
+    rows: int
+    collected_at: datetime | None
+    attempted_at: datetime
+    error: str | None
+
+
+def backoff(consecutive_failures: int) -> timedelta:
+    """How long to wait after the n-th failure in a row: 15 min, 30 min, 1 h ... at most a day."""
+    if consecutive_failures <= 0:
+        return timedelta(0)
+    return min(BACKOFF_MAX, BACKOFF_BASE * (2 ** (consecutive_failures - 1)))
+
+
+def _clip(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= ERROR_LENGTH else line[: ERROR_LENGTH - 1] + "…"
+
+
+def _key(company: str, integration_id: str, stream: str, table=cov) -> list:  # type: ignore[no-untyped-def]
+    return [table.c.company == company, table.c.integration_id == integration_id, table.c.stream == stream]
+
+
+def record_collected(
+    conn: Connection,
+    *,
+    company: str,
+    integration_id: str,
+    stream: str,
+    rows_per_day: Mapping[date, int],
+    run_id: str | None,
+    now: datetime,
+) -> None:
+    """Every day of a successful window, with its row count (0 included), and the stream's health.
+
+    Called inside the transaction that replaced the window's inventory rows: the two can never disagree.
+    """
+    days = sorted(rows_per_day)
+    if not days:
+        return
+    conn.execute(delete(cov).where(*_key(company, integration_id, stream), cov.c.day.in_(days)))
+    conn.execute(
+        insert(cov),
+        [
+            {
+                "company": company,
+                "integration_id": integration_id,
+                "stream": stream,
+                "day": day,
+                "status": "collected",
+                "rows": rows_per_day[day],
+                "collected_at": now,
+                "attempted_at": now,
+                "run_id": run_id,
+                "error": None,
+            }
+            for day in days
+        ],
+    )
+    current = _health_row(conn, company, integration_id, stream)
+    known_last = current.last_collected_day if current is not None else None
+    last_day = max(days) if known_last is None else max(max(days), known_last)
+    values = {
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "last_collected_day": last_day,
+        "consecutive_failures": 0,
+        "next_attempt_at": None,
+        "run_id": run_id,
+    }
+    _upsert_health(conn, company, integration_id, stream, current, values)
+
+
+def record_failed(
+    conn: Connection,
+    *,
+    company: str,
+    integration_id: str,
+    stream: str,
+    window: DateWindow,
+    error: str,
+    error_kind: str,
+    run_id: str | None,
+    now: datetime,
+) -> StreamHealth:
+    """A window whose collection failed: its days keep their last successful rows (and say so), days never
+    collected are marked failed; the stream's failure count grows and its next attempt backs off."""
+    message = _clip(error)
+    days = list(window.days())
+    key = _key(company, integration_id, stream)
+    known = set(conn.execute(select(cov.c.day).where(*key, cov.c.day.in_(days))).scalars())
+    if known:
+        conn.execute(
+            update(cov)
+            .where(*key, cov.c.day.in_(sorted(known)))
+            .values(attempted_at=now, error=message, run_id=run_id)
+        )
+    fresh = [day for day in days if day not in known]
+    if fresh:
+        conn.execute(
+            insert(cov),
+            [
+                {
+                    "company": company,
+                    "integration_id": integration_id,
+                    "stream": stream,
+                    "day": day,
+                    "status": "failed",
+                    "rows": 0,
+                    "collected_at": None,
+                    "attempted_at": now,
+                    "run_id": run_id,
+                    "error": message,
+                }
+                for day in fresh
+            ],
+        )
+    current = _health_row(conn, company, integration_id, stream)
+    failures = (current.consecutive_failures if current else 0) + 1
+    values = {
+        "last_attempt_at": now,
+        "last_error": message,
+        "last_error_at": now,
+        "error_kind": error_kind,
+        "consecutive_failures": failures,
+        "next_attempt_at": now + backoff(failures),
+        "run_id": run_id,
+    }
+    _upsert_health(conn, company, integration_id, stream, current, values)
+    result = _health_row(conn, company, integration_id, stream)
+    assert result is not None
+    return result
+
+
+def _health_row(conn: Connection, company: str, integration_id: str, stream: str) -> StreamHealth | None:
+    row = conn.execute(select(health).where(*_key(company, integration_id, stream, health))).first()
+    return _as_health(row) if row is not None else None
+
+
+def _upsert_health(
+    conn: Connection,
+    company: str,
+    integration_id: str,
+    stream: str,
+    current: StreamHealth | None,
+    values: dict,
+) -> None:
+    if current is None:
+        base = {"last_success_at": None, "last_collected_day": None, "consecutive_failures": 0}
+        conn.execute(
+            insert(health).values(company=company, integration_id=integration_id, stream=stream, **{**base, **values})
+        )
+    else:
+        conn.execute(update(health).where(*_key(company, integration_id, stream, health)).values(**values))
+
+
+def _as_health(row) -> StreamHealth:  # type: ignore[no-untyped-def]
+    from integration_hub.store.database import as_utc
+
+    return StreamHealth(
+        company=row.company,
+        integration_id=row.integration_id,
+        stream=row.stream,
+        last_attempt_at=as_utc(row.last_attempt_at),  # type: ignore[arg-type]
+        last_success_at=as_utc(row.last_success_at),
+        last_collected_day=row.last_collected_day,
+        last_error=row.last_error,
+        last_error_at=as_utc(row.last_error_at),
+        error_kind=row.error_kind,
+        consecutive_failures=row.consecutive_failures,
+        next_attempt_at=as_utc(row.next_attempt_at),
+        run_id=row.run_id,
+    )
+
+
+def stream_health(
+    conn: Connection,
+    *,
+    integration_ids: Iterable[str] | None = None,
+    companies: Iterable[str] | None = None,
+    pairs: Iterable[tuple[str, str]] | None = None,
+) -> list[StreamHealth]:
+    """Health rows, optionally narrowed to integrations, companies or (company, integration) pairs."""
+    query = select(health)
+    if integration_ids is not None:
+        query = query.where(health.c.integration_id.in_(list(integration_ids)))
+    if companies is not None:
+        query = query.where(health.c.company.in_(list(companies)))
+    if pairs is not None:
+        wanted = list(pairs)
+        if not wanted:
+            return []
+        query = query.where(tuple_(health.c.company, health.c.integration_id).in_(wanted))
+    query = query.order_by(health.c.company, health.c.integration_id, health.c.stream)
+    return [_as_health(row) for row in conn.execute(query)]
+
+
+def days(
+    conn: Connection, *, company: str, integration_id: str, stream: str | None = None, window: DateWindow | None = None
+) -> list[DayCoverage]:
+    """Per-day coverage of one connection (one stream, or all), optionally in a window."""
+    conditions = [cov.c.company == company, cov.c.integration_id == integration_id]
+    if stream is not None:
+        conditions.append(cov.c.stream == stream)
+    if window is not None:
+        conditions += [cov.c.day >= window.start, cov.c.day < window.end]
+    query = select(cov).where(and_(*conditions)).order_by(cov.c.day, cov.c.stream)
+    from integration_hub.store.database import as_utc
+
+    return [
+        DayCoverage(
+            day=row.day,
+            status=row.status,
+            rows=row.rows,
+            collected_at=as_utc(row.collected_at),
+            attempted_at=as_utc(row.attempted_at),  # type: ignore[arg-type]
+            error=row.error,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def uncollected_days(
+    conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow
+) -> list[date]:
+    """Days of ``window`` with no successful collection (never attempted, or only failed)."""
+    collected = set(
+        conn.execute(
+            select(cov.c.day).where(
+                *_key(company, integration_id, stream),
+                cov.c.day >= window.start,
+                cov.c.day < window.end,
+                cov.c.status == "collected",
+            )
+        ).scalars()
+    )
+    return [day for day in window.days() if day not in collected]
