@@ -37,7 +37,7 @@ from lxml import etree
 from integration_hub.connectors.base import AuthenticationError, ConnectorError, ProviderError
 from integration_hub.connectors.edm import settings
 from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64, is_element
-from integration_hub.connectors.efatura.soap import WCF_DISPATCHER_FAULT_CODES, SoapClient, SoapFault, q
+from integration_hub.connectors.efatura.soap import WCF_DISPATCHER_FAULT_CODES, SoapClient, SoapFault, q, unqualified
 
 PROVIDER = "edm"
 NS = settings.NAMESPACE
@@ -67,14 +67,6 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form of a Turkish message (``İ``/``ı`` → ``i``) for matching."""
     decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
-def member(parent: etree._Element, name: str, text: object | None = None) -> etree._Element:
-    """An unqualified member element (``Form=Unqualified``): no namespace, even under the tempuri body."""
-    element = etree.SubElement(parent, name)
-    if text is not None:
-        element.text = str(text)
-    return element
 
 
 def format_cdate(moment: datetime) -> str:
@@ -143,14 +135,14 @@ class EdmClient(ProviderClient):
         """``REQUEST_HEADER`` (member 0 of every request, from base class ``REQUEST``), its members in
         ``REQUEST_HEADERType`` order: SESSION_ID 0, CLIENT_TXN_ID 1, ACTION_DATE 4, APPLICATION_NAME 7,
         HOSTNAME 8, CHANNEL_NAME 9, COMPRESSED 11. A new ``CLIENT_TXN_ID`` for every request."""
-        header = member(parent, "REQUEST_HEADER")
-        member(header, "SESSION_ID", session_id)
-        member(header, "CLIENT_TXN_ID", str(uuid.uuid4()))
-        member(header, "ACTION_DATE", datetime.now().astimezone().isoformat(timespec="seconds"))
-        member(header, "APPLICATION_NAME", settings.APPLICATION_NAME)
-        member(header, "HOSTNAME", self.hostname)
-        member(header, "CHANNEL_NAME", settings.CHANNEL_NAME)
-        member(header, "COMPRESSED", "N")  # plain base64 UBL, not a zip per document
+        header = unqualified(parent, "REQUEST_HEADER")
+        unqualified(header, "SESSION_ID", session_id)
+        unqualified(header, "CLIENT_TXN_ID", str(uuid.uuid4()))
+        unqualified(header, "ACTION_DATE", datetime.now().astimezone().isoformat(timespec="seconds"))
+        unqualified(header, "APPLICATION_NAME", settings.APPLICATION_NAME)
+        unqualified(header, "HOSTNAME", self.hostname)
+        unqualified(header, "CHANNEL_NAME", settings.CHANNEL_NAME)
+        unqualified(header, "COMPRESSED", "N")  # plain base64 UBL, not a zip per document
 
     def _send(self, operation: str, session_id: str, fill: Callable[[etree._Element], None]) -> etree._Element:
         """Post ``<operation>Request`` (the body element's name and the SOAPAction, see :mod:`.settings`)."""
@@ -169,8 +161,8 @@ class EdmClient(ProviderClient):
         """Open a session. A refused login raises :class:`AuthenticationError` and is never retried."""
 
         def fill(body: etree._Element) -> None:
-            member(body, "USER_NAME", self.username)  # LoginRequest: USER_NAME 0, PASSWORD 1
-            member(body, "PASSWORD", self._password)
+            unqualified(body, "USER_NAME", self.username)  # LoginRequest: USER_NAME 0, PASSWORD 1
+            unqualified(body, "PASSWORD", self._password)
 
         response = self._send(settings.LOGIN, settings.LOGIN_SESSION_ID, fill)
         session_id = child_text(response, "SESSION_ID")
@@ -231,18 +223,18 @@ class EdmClient(ProviderClient):
         def fill(body: etree._Element) -> None:
             # GetInvoiceRequest: INVOICE_SEARCH_KEY 0, HEADER_ONLY 1; the key's members in their Order
             # (LIMIT 0, UUID 2, START_DATE 5, END_DATE 6, READ_INCLUDED 7, DIRECTION 8, CR_START_DATE 11).
-            key = member(body, "INVOICE_SEARCH_KEY")
-            member(key, "LIMIT", size)
+            key = unqualified(body, "INVOICE_SEARCH_KEY")
+            unqualified(key, "LIMIT", size)
             if invoice_uuid:
-                member(key, "UUID", invoice_uuid)
+                unqualified(key, "UUID", invoice_uuid)
             if first is not None and last is not None:
-                member(key, "START_DATE", first.isoformat())
-                member(key, "END_DATE", last.isoformat())
-            member(key, "READ_INCLUDED", "true")
-            member(key, "DIRECTION", direction)
+                unqualified(key, "START_DATE", first.isoformat())
+                unqualified(key, "END_DATE", last.isoformat())
+            unqualified(key, "READ_INCLUDED", "true")
+            unqualified(key, "DIRECTION", direction)
             if created_from is not None:
-                member(key, "CR_START_DATE", format_cdate(created_from))
-            member(body, "HEADER_ONLY", "Y" if header_only else "N")
+                unqualified(key, "CR_START_DATE", format_cdate(created_from))
+            unqualified(body, "HEADER_ONLY", "Y" if header_only else "N")
 
         response = self.call(settings.GET_INVOICE, fill)
         self.stats.pages += 1

@@ -72,7 +72,17 @@ def q(ns: str, tag: str) -> str:
 
 def sub(parent: etree._Element, ns: str, tag: str, text: object | None = None, **attrs: str) -> etree._Element:
     """Append a child element (text converted with ``str`` unless ``None``)."""
-    element = etree.SubElement(parent, q(ns, tag), {k: str(v) for k, v in attrs.items()})
+    return _with_text(etree.SubElement(parent, q(ns, tag), {k: str(v) for k, v in attrs.items()}), text)
+
+
+def unqualified(parent: etree._Element, tag: str, text: object | None = None) -> etree._Element:
+    """Append a child in no namespace, even under a qualified parent: the members of XmlSerializer's
+    ``Form=Unqualified`` (EDM) and of JAXB's default ``elementFormDefault="unqualified"`` (QNB), which a
+    service binds by their unqualified name only."""
+    return _with_text(etree.SubElement(parent, tag), text)
+
+
+def _with_text(element: etree._Element, text: object | None) -> etree._Element:
     if text is not None:
         element.text = str(text)
     return element

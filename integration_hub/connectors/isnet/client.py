@@ -30,7 +30,7 @@ from lxml import etree
 
 from integration_hub.connectors.base import AuthenticationError, ProviderError
 from integration_hub.connectors.efatura.provider import ProviderClient, child, child_text, decode_base64
-from integration_hub.connectors.efatura.soap import SoapClient, SoapFault
+from integration_hub.connectors.efatura.soap import SoapClient, SoapFault, sub
 from integration_hub.connectors.isnet import settings
 
 PROVIDER = "isnet"
@@ -42,13 +42,12 @@ def data_contract(parent: etree._Element, members: Mapping[str, Value]) -> None:
     nested mappings become nested contracts, booleans ``true``/``false``."""
     for name in sorted(members):
         value = members[name]
-        element = etree.SubElement(parent, etree.QName(settings.MODEL_NAMESPACE, name))
         if isinstance(value, Mapping):
-            data_contract(element, value)
+            data_contract(sub(parent, settings.MODEL_NAMESPACE, name), value)
         elif isinstance(value, bool):
-            element.text = "true" if value else "false"
+            sub(parent, settings.MODEL_NAMESPACE, name, "true" if value else "false")
         else:
-            element.text = str(value)
+            sub(parent, settings.MODEL_NAMESPACE, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +142,7 @@ class IsnetClient(ProviderClient):
             etree.QName(settings.SERVICE_NAMESPACE, settings.SEARCH_INVOICE),
             nsmap={"tem": settings.SERVICE_NAMESPACE, "ein": settings.MODEL_NAMESPACE},
         )
-        request = etree.SubElement(operation, etree.QName(settings.SERVICE_NAMESPACE, "request"))
+        request = sub(operation, settings.SERVICE_NAMESPACE, "request")
         data_contract(
             request,
             {

@@ -28,7 +28,13 @@ from lxml import etree
 
 from integration_hub.connectors.base import AuthenticationError, ProviderError
 from integration_hub.connectors.efatura.provider import ProviderClient, child_text, decode_base64, is_element
-from integration_hub.connectors.efatura.soap import WS_SECURITY_FAULT_CODES, SoapClient, SoapFault, ws_security_header
+from integration_hub.connectors.efatura.soap import (
+    WS_SECURITY_FAULT_CODES,
+    SoapClient,
+    SoapFault,
+    unqualified,
+    ws_security_header,
+)
 from integration_hub.connectors.qnb_esolutions import settings
 
 PROVIDER = "qnb_esolutions"
@@ -45,13 +51,6 @@ class ListedDocument:
 def _rows(response: etree._Element) -> Iterator[etree._Element]:
     """The ``<return>`` items of a JAX-WS list answer."""
     return (item for item in response if is_element(item, "return"))
-
-
-def _field(parent: etree._Element, name: str, value: str) -> None:
-    """An unqualified child element: JAXB binds members by their unqualified name only. Callers add them in
-    the order of the WSDL's ``xs:sequence`` as efinans-php's generated types record it (alphabetical inside
-    ``parametreler``, parameter order inside a wrapper)."""
-    etree.SubElement(parent, name).text = value
 
 
 def fault_code(fault: SoapFault) -> str:
@@ -112,6 +111,9 @@ class QnbClient(ProviderClient):
     # -- raw operations -------------------------------------------------------------------------------
 
     def _call(self, operation: str, build: Callable[[etree._Element], None]) -> etree._Element:
+        """``build`` adds the members unqualified (JAXB binds them by unqualified name only), in the order of
+        the WSDL's ``xs:sequence`` as efinans-php's generated types record it (alphabetical inside
+        ``parametreler``, parameter order inside a wrapper)."""
         body = etree.Element(etree.QName(settings.NAMESPACE, operation), nsmap={"ser": settings.NAMESPACE})
         build(body)
         return self.soap.call(operation, body, [ws_security_header(self.username, self._password)])
@@ -123,12 +125,12 @@ class QnbClient(ProviderClient):
         filters, and in cursor mode every approval state is listed (pending commercial invoices included)."""
 
         def build(body: etree._Element) -> None:
-            params = etree.SubElement(body, "parametreler")
-            _field(params, "belgeTuru", settings.DOCUMENT_TYPE)
-            _field(params, "faturaTarihiBaslangic", first.strftime(settings.DATE_FORMAT))
-            _field(params, "faturaTarihiBitis", last.strftime(settings.DATE_FORMAT))
-            _field(params, "sonAlinanBelgeSiraNumarasi", str(after))
-            _field(params, "vergiTcKimlikNo", self.vkn)
+            params = unqualified(body, "parametreler")
+            unqualified(params, "belgeTuru", settings.DOCUMENT_TYPE)
+            unqualified(params, "faturaTarihiBaslangic", first.strftime(settings.DATE_FORMAT))
+            unqualified(params, "faturaTarihiBitis", last.strftime(settings.DATE_FORMAT))
+            unqualified(params, "sonAlinanBelgeSiraNumarasi", str(after))
+            unqualified(params, "vergiTcKimlikNo", self.vkn)
 
         response = self._call(settings.LIST_INCOMING, build)
         self.stats.pages += 1
@@ -146,11 +148,11 @@ class QnbClient(ProviderClient):
         Only the document-date bounds are sent: a send-date bound would drop invoices sent after the window."""
 
         def build(body: etree._Element) -> None:
-            params = etree.SubElement(body, "parametreler")
-            _field(params, "baslangicBelgeTarihi", first.strftime(settings.DATE_FORMAT))
-            _field(params, "belgeTuru", settings.DOCUMENT_TYPE)
-            _field(params, "bitisBelgeTarihi", last.strftime(settings.DATE_FORMAT))
-            _field(params, "vkn", self.vkn)
+            params = unqualified(body, "parametreler")
+            unqualified(params, "baslangicBelgeTarihi", first.strftime(settings.DATE_FORMAT))
+            unqualified(params, "belgeTuru", settings.DOCUMENT_TYPE)
+            unqualified(params, "bitisBelgeTarihi", last.strftime(settings.DATE_FORMAT))
+            unqualified(params, "vkn", self.vkn)
 
         response = self._call(settings.LIST_OUTGOING, build)
         self.stats.pages += 1
@@ -169,14 +171,14 @@ class QnbClient(ProviderClient):
         list_field = "ettnler" if incoming else "belgeEttnListesi"
 
         def build(body: etree._Element) -> None:
-            _field(body, "vergiTcKimlikNo", self.vkn)
+            unqualified(body, "vergiTcKimlikNo", self.vkn)
             # One element per ETTN: the WSDL's member is maxOccurs="unbounded" (a svcutil client of it passes
             # string[]; efinans-php's generator types lists as scalars, so it cannot tell). Never comma-joined:
             # the service reads one joined value as one unknown ETTN.
             for ettn in ettns:
-                _field(body, list_field, ettn)
-            _field(body, "belgeTuru", settings.DOCUMENT_TYPE)
-            _field(body, "belgeFormati", settings.DOCUMENT_FORMAT)
+                unqualified(body, list_field, ettn)
+            unqualified(body, "belgeTuru", settings.DOCUMENT_TYPE)
+            unqualified(body, "belgeFormati", settings.DOCUMENT_FORMAT)
 
         response = self._call(operation, build)
         encoded = child_text(response, "return")

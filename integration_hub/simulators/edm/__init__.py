@@ -15,8 +15,8 @@ Public API::
 What it reproduces, written from EDM's contract as its svcutil-generated client records it
 (:mod:`.contract`), never from our connector: the WCF front (SOAPAction = bare request name, else
 ``a:ActionNotSupported``; members unqualified and in ``Order``, bound as XmlSerializer binds them, see
-:mod:`.xmlserializer`; a value of the wrong type → ``a:DeserializationFailed``); ``Login`` (bad
-credentials → SOAP fault with a ``REQUEST_ERRORType`` detail), GUID sessions checked on every call and
+:mod:`integration_hub.simulators.efatura.binding`; a value of the wrong type → ``a:DeserializationFailed``);
+``Login`` (bad credentials → SOAP fault with a ``REQUEST_ERRORType`` detail), GUID sessions checked on every call and
 expiring after ``session_ttl``; ``GetInvoice`` with ``DIRECTION`` (``IN``/``OUT``/``OUT-EINVOICE``/
 ``OUT-EARCHIVE``), ``START_DATE``/``END_DATE`` (issue date, inclusive), ``CR_START_DATE``/``CR_END_DATE``
 (creation), ``ID``/``UUID``, ``READ_INCLUDED`` vs read marks, answers sorted by ``CDATE`` and capped at

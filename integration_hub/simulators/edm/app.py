@@ -6,8 +6,9 @@ svcutil-generated client of EDM's WSDL), never from our connector:
 1. the dispatcher picks the operation by SOAPAction, which must be the bare request name
    (``LoginRequest``); any other action, a prefixed one included, gets ``a:ActionNotSupported``;
 2. the formatter expects the body element of that operation (``{http://tempuri.org/}LoginRequest``) and
-   binds its members as XmlSerializer does (:mod:`.xmlserializer`): qualified or out-of-order members are
-   not seen, a value of the wrong type is ``a:DeserializationFailed``;
+   binds its members as XmlSerializer does (:func:`~integration_hub.simulators.efatura.binding.bind`, members
+   unqualified, read forwards): qualified or out-of-order members are not seen, a value of the wrong type is
+   ``a:DeserializationFailed``;
 3. EDM's code then works on what was bound: a missing ``REQUEST_HEADER``/``USER_NAME``/``DIRECTION`` is
    its error, an unknown or expired ``SESSION_ID`` is "Aktif session bulunamadı" (the text EDM's clients
    match on, ``efatura.md`` §1.3).
@@ -31,11 +32,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from integration_hub.simulators.edm.contract import NAMESPACE, OPERATIONS, REQUEST_ERROR, SERVICE_PATHS, ComplexType
+from integration_hub.simulators.edm.contract import NAMESPACE, OPERATIONS, REQUEST_ERROR, SERVICE_PATHS
 from integration_hub.simulators.edm.mailbox import DIRECTION_CODES, EARCHIVE_PROFILE, Entry, Search
 from integration_hub.simulators.edm.simulator import EdmSimulator, SimCall, parse_moment
 from integration_hub.simulators.edm.wsdl import render_wsdl
-from integration_hub.simulators.edm.xmlserializer import Bound, Unreadable, bind, fill
+from integration_hub.simulators.efatura.binding import TEXT, Bound, InvalidValue, Type, bind, write
 from integration_hub.simulators.efatura.documents import zip_documents
 from integration_hub.simulators.efatura.soap import (
     SoapClientError,
@@ -133,7 +134,7 @@ class Service:
         key = request.child("INVOICE_SEARCH_KEY")
         if key is None:
             raise EdmFault(MISSING_PARAMETER, field="INVOICE_SEARCH_KEY")
-        params: dict[str, Any] = key.simple()
+        params: dict[str, Any] = key.summary()
         # Reference.cs: [DefaultValueAttribute("N")] on GetInvoiceRequest.HEADER_ONLY, so XmlSerializer leaves the
         # member out when it is "N": an absent HEADER_ONLY asks for the content.
         header_only = (request.text("HEADER_ONLY") or "N").upper() != "N"
@@ -171,7 +172,7 @@ def _invoice(entry: Entry, content_type: str | None, zipped: bool) -> dict[str, 
         "SUPPLIER": invoice.supplier_name,
         "CUSTOMER": invoice.customer_name,
         "ISSUE_DATE": invoice.issue_date.isoformat(),
-        "PAYABLE_AMOUNT": (f"{invoice.payable:.2f}", invoice.currency),
+        "PAYABLE_AMOUNT": {TEXT: f"{invoice.payable:.2f}", "currencyID": invoice.currency},
         "FROM": "" if earchive else f"urn:mail:defaultgb@{invoice.supplier_vkn}.edm.com.tr",
         "TO": "" if earchive else f"urn:mail:defaultpk@{invoice.customer_vkn}.edm.com.tr",
         "PROFILEID": invoice.profile_id,
@@ -243,14 +244,38 @@ def _search(params: dict[str, str], header_only: bool) -> Search:
     )
 
 
-def _answer(response: ComplexType, values: dict[str, Any]) -> etree._Element:
+class Unreadable(Exception):
+    """WCF cannot deserialize the message: the wrong body element, or a value not of its member's type."""
+
+
+def _read(body: etree._Element, request: Type) -> Bound:
+    """The request body as XmlSerializer binds it, or :class:`Unreadable` in the words of WCF's formatter."""
+    if body.tag != q(NAMESPACE, request.name):
+        found = etree.QName(body)
+        raise Unreadable(
+            f"Expecting element '{request.name}' from namespace '{NAMESPACE}'. Encountered "
+            f"'Element' with name '{found.localname}', namespace '{found.namespace or ''}'."
+        )
+    try:
+        return bind(body, request)
+    except InvalidValue as exc:
+        member = exc.member
+        if member.choices:
+            text = f"Instance validation error: '{exc.value}' is not a valid value for {member.type}."
+            raise Unreadable(text) from None
+        raise Unreadable(
+            f"There is an error in XML document: '{exc.value}' is not a valid {member.type} for {member.name}."
+        ) from None
+
+
+def _answer(response: Type, values: dict[str, Any]) -> etree._Element:
     """The response body element: qualified, its members unqualified in ``Order``.
 
     The namespace gets a prefix: lxml never writes ``xmlns=""``, so under a default namespace the
     unqualified members would read back as qualified.
     """
     element = etree.Element(q(NAMESPACE, response.name), nsmap={"tns": NAMESPACE})
-    fill(element, response, values)
+    write(element, values, response)
     return element
 
 
@@ -263,7 +288,7 @@ def _edm_fault(fault: EdmFault, header: dict[str, str], txn_id: int) -> Response
         "ERROR_SHORT_DES": fault.short,
         "ERROR_LONG_DES": fault.long,
     }
-    fill(detail, REQUEST_ERROR, values)
+    write(detail, values, REQUEST_ERROR)
     return fault_response("s:Client", fault.short, detail)
 
 
@@ -297,21 +322,14 @@ def create_app(sim: EdmSimulator | None = None, **options: Any) -> Starlette:
         if operation is None:
             simulator.record(SimCall(soap.operation.removesuffix("Request"), None, 500, "ActionNotSupported"))
             return wcf_action_not_supported(soap.soap_action)
-        expected = q(NAMESPACE, operation.request.name)
         try:
-            if soap.operation_element.tag != expected:
-                found = etree.QName(soap.operation_element)
-                raise Unreadable(
-                    f"Expecting element '{operation.request.name}' from namespace '{NAMESPACE}'. Encountered "
-                    f"'Element' with name '{found.localname}', namespace '{found.namespace or ''}'."
-                )
-            bound = bind(soap.operation_element, operation.request)
+            bound = _read(soap.operation_element, operation.request)
         except Unreadable as exc:
             simulator.record(SimCall(operation.name, None, 500, "DeserializationFailed"))
             return wcf_deserialization_failed(operation.request.name, NAMESPACE, str(exc))
 
         header_element = bound.child("REQUEST_HEADER")
-        header = header_element.simple() if header_element is not None else {}
+        header = header_element.summary() if header_element is not None else {}
         try:
             if header_element is None:
                 raise EdmFault(MISSING_PARAMETER, field="REQUEST_HEADER")

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integration_hub.simulators.efatura.binding import Member, Type
+
 REFERENCE = (
     "Cihandar/EfaturaPortal@8d2c9018f3719ad9ac2b68e1d844cbbf6c2a8c61:"
     "EfaturaPortal/Connected Services/EdmEfatura/Reference.cs"
@@ -42,36 +44,20 @@ SERVICE_PATHS = ("/EFaturaEDM/EFaturaEDM.svc", "/EFaturaEDM21ea/EFaturaEDM.svc")
 PORT_TYPE = "EFaturaEDMPort"
 
 
-@dataclass(frozen=True)
-class Member:
-    """One ``XmlElement``/``XmlAttribute`` of a class: name, XSD type (or a :class:`ComplexType`)."""
-
-    name: str
-    type: str | ComplexType = "string"
-    required: bool = False
-    repeated: bool = False
-
-
-@dataclass(frozen=True)
-class ComplexType:
-    """A generated class: its element members in ``Order`` and its attributes."""
-
-    name: str
-    members: tuple[Member, ...] = ()
-    attributes: tuple[Member, ...] = ()
-
-    def member(self, name: str) -> Member:
-        return next(m for m in self.members if m.name == name)
-
-
 # Enumerations (REFERENCE ``enum INVOICE_CONTENT_TYPE``, ``enum MarkInvoiceRequestMARKValue``).
 ENUMS: dict[str, tuple[str, ...]] = {
     "INVOICE_CONTENT_TYPE": ("XML", "PDF", "HTML", "ALL"),
     "MarkInvoiceRequestMARKValue": ("READ", "UNREAD"),
 }
 
+
+def _enum(name: str, enum: str) -> Member:
+    """A member of enumeration type ``enum``: XmlSerializer reads only its listed names."""
+    return Member(name, enum, choices=ENUMS[enum])
+
+
 # REFERENCE class REQUEST_HEADERType.
-REQUEST_HEADER = ComplexType(
+REQUEST_HEADER = Type(
     "REQUEST_HEADERType",
     (
         Member("SESSION_ID", "token"),
@@ -93,12 +79,12 @@ REQUEST_HEADER = ComplexType(
 _HEADER = Member("REQUEST_HEADER", REQUEST_HEADER)
 
 # REFERENCE class LoginRequest : REQUEST.
-LOGIN_REQUEST = ComplexType("LoginRequest", (_HEADER, Member("USER_NAME"), Member("PASSWORD")))
+LOGIN_REQUEST = Type("LoginRequest", (_HEADER, Member("USER_NAME"), Member("PASSWORD")))
 # REFERENCE class LogoutRequest : REQUEST (no members of its own).
-LOGOUT_REQUEST = ComplexType("LogoutRequest", (_HEADER,))
+LOGOUT_REQUEST = Type("LogoutRequest", (_HEADER,))
 
 # REFERENCE class GetInvoiceRequestINVOICE_SEARCH_KEY.
-INVOICE_SEARCH_KEY = ComplexType(
+INVOICE_SEARCH_KEY = Type(
     "GetInvoiceRequestINVOICE_SEARCH_KEY",
     (
         Member("LIMIT", "int"),
@@ -128,22 +114,22 @@ INVOICE_SEARCH_KEY = ComplexType(
     ),
 )
 # REFERENCE class GetInvoiceRequest : REQUEST.
-GET_INVOICE_REQUEST = ComplexType(
+GET_INVOICE_REQUEST = Type(
     "GetInvoiceRequest",
     (
         _HEADER,
         Member("INVOICE_SEARCH_KEY", INVOICE_SEARCH_KEY),
         Member("HEADER_ONLY", "token"),  # [DefaultValueAttribute("N")]: absent means "N"
-        Member("INVOICE_CONTENT_TYPE", "INVOICE_CONTENT_TYPE"),
+        _enum("INVOICE_CONTENT_TYPE", "INVOICE_CONTENT_TYPE"),
         Member("GENERATE_ENTITY"),
     ),
 )
 
-# REFERENCE class AmountType: a decimal with a ``currencyID`` attribute (rendered as text + attribute).
-AMOUNT = "AmountType"
+# REFERENCE class AmountType: a decimal with a ``currencyID`` attribute (simple content).
+AMOUNT = Type("AmountType", attributes=(Member("currencyID"),), content="decimal")
 
 # REFERENCE class INVOICEHEADER (anonymous type of INVOICE.HEADER).
-INVOICE_HEADER = ComplexType(
+INVOICE_HEADER = Type(
     "INVOICEHEADER",
     (
         Member("SENDER", "token"),
@@ -195,7 +181,7 @@ INVOICE_HEADER = ComplexType(
 )
 # REFERENCE class INVOICE. CONTENT is REFERENCE class base64Binary (XmlType in the xmlmime namespace):
 # base64 text with an optional ``xmime:contentType`` attribute.
-INVOICE = ComplexType(
+INVOICE = Type(
     "INVOICE",
     (
         Member("HEADER", INVOICE_HEADER),
@@ -206,15 +192,15 @@ INVOICE = ComplexType(
 )
 
 # REFERENCE class MarkInvoiceRequestMARK and MarkInvoiceRequest : REQUEST.
-MARK = ComplexType(
+MARK = Type(
     "MarkInvoiceRequestMARK",
     (Member("INVOICE", INVOICE, repeated=True),),
-    attributes=(Member("value", "MarkInvoiceRequestMARKValue"),),
+    attributes=(_enum("value", "MarkInvoiceRequestMARKValue"),),
 )
-MARK_INVOICE_REQUEST = ComplexType("MarkInvoiceRequest", (_HEADER, Member("MARK", MARK)))
+MARK_INVOICE_REQUEST = Type("MarkInvoiceRequest", (_HEADER, Member("MARK", MARK)))
 
 # REFERENCE class REQUEST_RETURNType, the first member of most answers.
-REQUEST_RETURN = ComplexType(
+REQUEST_RETURN = Type(
     "REQUEST_RETURNType",
     (
         Member("INTL_TXN_ID", "long", required=True),
@@ -225,17 +211,17 @@ REQUEST_RETURN = ComplexType(
 )
 _RETURN = Member("REQUEST_RETURN", REQUEST_RETURN)
 # REFERENCE classes LoginResponse, LogoutResponse, MarkInvoiceResponse.
-LOGIN_RESPONSE = ComplexType("LoginResponse", (_RETURN, Member("SESSION_ID", "token")))
-LOGOUT_RESPONSE = ComplexType("LogoutResponse", (_RETURN,))
-MARK_INVOICE_RESPONSE = ComplexType("MarkInvoiceResponse", (_RETURN,))
+LOGIN_RESPONSE = Type("LoginResponse", (_RETURN, Member("SESSION_ID", "token")))
+LOGOUT_RESPONSE = Type("LogoutResponse", (_RETURN,))
+MARK_INVOICE_RESPONSE = Type("MarkInvoiceResponse", (_RETURN,))
 # REFERENCE class EDM_GetInvoiceResponse: the body part ``GetInvoiceResponse`` is an ``INVOICE[]`` with
 # ``XmlArrayItem(Form=Unqualified)``: only INVOICE items, no REQUEST_RETURN.
-GET_INVOICE_RESPONSE = ComplexType("GetInvoiceResponse", (Member("INVOICE", INVOICE, repeated=True),))
+GET_INVOICE_RESPONSE = Type("GetInvoiceResponse", (Member("INVOICE", INVOICE, repeated=True),))
 
 # REFERENCE class REQUEST_ERRORType, the detail of every fault. The detail element's name is not in
 # REFERENCE; XmlSerializer names a class without XmlRoot after the class, so ``REQUEST_ERRORType`` in
 # the contract namespace [I].
-REQUEST_ERROR = ComplexType(
+REQUEST_ERROR = Type(
     "REQUEST_ERRORType",
     (
         Member("INTL_TXN_ID", "long", required=True),
@@ -254,8 +240,8 @@ class Operation:
     """One ``OperationContract``: its name, SOAPAction (= request element), request and answer types."""
 
     name: str
-    request: ComplexType
-    response: ComplexType
+    request: Type
+    response: Type
 
     @property
     def action(self) -> str:

@@ -14,13 +14,12 @@ from __future__ import annotations
 from lxml import etree
 
 from integration_hub.simulators.edm.contract import (
-    AMOUNT,
     ENUMS,
     NAMESPACE,
     OPERATIONS,
     PORT_TYPE,
     REQUEST_ERROR,
-    ComplexType,
+    Type,
 )
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
@@ -38,16 +37,16 @@ def _wsdl(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, f"{{{WSDL_NS}}}{tag}", attrs)
 
 
-def _types() -> list[ComplexType]:
+def _types() -> list[Type]:
     """Every complex type reachable from the served operations and the fault, each once."""
-    found: dict[str, ComplexType] = {}
+    found: dict[str, Type] = {}
 
-    def visit(ctype: ComplexType) -> None:
+    def visit(ctype: Type) -> None:
         if ctype.name in found:
             return
         found[ctype.name] = ctype
         for member in ctype.members:
-            if isinstance(member.type, ComplexType):
+            if isinstance(member.type, Type):
                 visit(member.type)
 
     for operation in OPERATIONS.values():
@@ -57,10 +56,10 @@ def _types() -> list[ComplexType]:
     return list(found.values())
 
 
-def _type_name(kind: str | ComplexType) -> str:
-    if isinstance(kind, ComplexType):
+def _type_name(kind: str | Type) -> str:
+    if isinstance(kind, Type):
         return f"tns:{kind.name}"
-    return f"tns:{kind}" if kind in ENUMS or kind == AMOUNT else f"xs:{kind}"
+    return f"tns:{kind}" if kind in ENUMS else f"xs:{kind}"
 
 
 def _schema(types: etree._Element) -> None:
@@ -69,20 +68,21 @@ def _schema(types: etree._Element) -> None:
         restriction = _xs(_xs(schema, "simpleType", name=name), "restriction", base="xs:string")
         for value in values:
             _xs(restriction, "enumeration", value=value)
-    amount = _xs(_xs(_xs(schema, "complexType", name=AMOUNT), "simpleContent"), "extension", base="xs:decimal")
-    _xs(amount, "attribute", name="currencyID", type="xs:string")
     for ctype in _types():
         complex_type = _xs(schema, "complexType", name=ctype.name)
-        sequence = _xs(complex_type, "sequence")
-        for member in ctype.members:
-            _xs(
-                sequence,
-                "element",
-                name=member.name,
-                type=_type_name(member.type),
-                minOccurs="1" if member.required else "0",
-                maxOccurs="unbounded" if member.repeated else "1",
-            )
+        if ctype.content is not None:  # AmountType: text with attributes
+            complex_type = _xs(_xs(complex_type, "simpleContent"), "extension", base=f"xs:{ctype.content}")
+        else:
+            sequence = _xs(complex_type, "sequence")
+            for member in ctype.members:
+                _xs(
+                    sequence,
+                    "element",
+                    name=member.name,
+                    type=_type_name(member.type),
+                    minOccurs="1" if member.required else "0",
+                    maxOccurs="unbounded" if member.repeated else "1",
+                )
         for attribute in ctype.attributes:
             _xs(
                 complex_type,

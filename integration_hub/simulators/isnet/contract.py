@@ -15,7 +15,10 @@ our connector. Sources, strongest first:
 
 from __future__ import annotations
 
-from integration_hub.simulators.isnet.datacontract import Contract, Member
+from collections.abc import Mapping
+from typing import Any
+
+from integration_hub.simulators.efatura.binding import ANY, Member, Type
 
 WSDL_TYPES = (
     "guvensoft/quickly-pos-v2@a5568cb4a606f0d0815fbabd82ccf8a6def87161:"
@@ -48,8 +51,15 @@ INVOICE_TYPES = tuple(
 SCENARIO_TYPES = ("None", "TEMELFATURA", "TICARIFATURA", "IHRACAT", "YOLCUBERABERFATURA", "HKS", "KAMU")
 
 
-def _model(name: str, members: tuple[Member, ...]) -> Contract:
-    return Contract(name, MODEL_NAMESPACE, members)
+def _model(name: str, members: tuple[Member, ...]) -> Type:
+    """A DataContract of the model namespace: WCF orders the members of a contract without a base type
+    ordinally (``ETTN`` before ``Ettn``), and DataContractSerializer reads them in that order only."""
+    return Type(name, tuple(sorted(members, key=lambda m: m.name)), namespace=MODEL_NAMESPACE)
+
+
+def ordered(members: Mapping[str, Any]) -> dict[str, Any]:
+    """``members`` in WCF's ordinal order: how a contract without a base type is written."""
+    return {name: members[name] for name in sorted(members)}
 
 
 # WSDL_TYPES:PagingRequest.ts
@@ -58,7 +68,7 @@ PAGING_REQUEST = _model("PagingRequest", (Member("PageNumber", "int"), Member("R
 RESULT_SET = _model(
     "ResultSet",
     tuple(
-        Member(name, "bool")
+        Member(name, "boolean")
         for name in (
             "IsAdditionalTaxIncluded",
             "IsArchiveIncluded",
@@ -80,27 +90,27 @@ SEARCH_INVOICE_REQUEST = _model(
         Member("CompanyTaxCode", "string"),
         Member("CompanyVendorNumber", "string"),
         Member("CurrencyCode", "string"),
-        Member("DispatchNumberList", "opaque"),
+        Member("DispatchNumberList", ANY),
         Member("EnvelopeId", "string"),
         Member("Ettn", "string"),
-        Member("ExcludeDetailStatusList", "opaque"),
-        Member("ExcludeStatusList", "opaque"),
+        Member("ExcludeDetailStatusList", ANY),
+        Member("ExcludeStatusList", ANY),
         Member("ExternalInvoiceCode", "string"),
-        Member("IncludeDetailStatusList", "opaque"),
-        Member("IncludeStatusList", "opaque"),
-        Member("InvoiceDirection", "enum", DIRECTIONS),
-        Member("InvoiceType", "enum", INVOICE_TYPES),
-        Member("IsInvoicePaid", "bool"),
+        Member("IncludeDetailStatusList", ANY),
+        Member("IncludeStatusList", ANY),
+        Member("InvoiceDirection", "enum", choices=DIRECTIONS),
+        Member("InvoiceType", "enum", choices=INVOICE_TYPES),
+        Member("IsInvoicePaid", "boolean"),
         *(Member(f"{bound}{name}", "dateTime") for bound in ("Max", "Min") for name in _DATE_FILTERS),
         *(Member(f"{bound}InvoiceNumber", "string") for bound in ("Max", "Min")),
         *(Member(f"{bound}TotalPayableAmount", "decimal") for bound in ("Max", "Min")),
         Member("OrderNumber", "string"),
-        Member("OrderNumberList", "opaque"),
+        Member("OrderNumberList", ANY),
         Member("PagingRequest", PAGING_REQUEST),
         Member("ReceiverName", "string"),
         Member("ReceiverTaxCode", "string"),
         Member("ResultSet", RESULT_SET),
-        Member("ScenarioType", "enum", SCENARIO_TYPES),
+        Member("ScenarioType", "enum", choices=SCENARIO_TYPES),
     ),
 )
 # NETTE:src/types/invoice.types.ts DocumentViewerLinkRequest (its member names; types as strings [I]).
@@ -110,7 +120,7 @@ VIEWER_LINK_REQUEST = _model(
         Member("CompanyTaxCode", "string"),
         Member("CompanyVendorNumber", "string"),
         Member("Ettn", "string"),
-        Member("InvoiceDirection", "enum", DIRECTIONS),
+        Member("InvoiceDirection", "enum", choices=DIRECTIONS),
         Member("InvoiceDocumentType", "string"),
         Member("InvoiceNumber", "string"),
     ),

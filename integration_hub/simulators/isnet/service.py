@@ -18,8 +18,9 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from integration_hub.simulators.efatura.binding import Type
 from integration_hub.simulators.isnet import contract as c
-from integration_hub.simulators.isnet.datacontract import Contract, ordered
+from integration_hub.simulators.isnet.contract import ordered
 
 if TYPE_CHECKING:
     from integration_hub.simulators.efatura.documents import GeneratedInvoice, InvoiceSpec, SpecLine
@@ -76,7 +77,7 @@ class InvoiceService:
 
     def __init__(self, sim: IsnetSimulator) -> None:
         self.sim = sim
-        self.contracts: dict[str, Contract] = {
+        self.contracts: dict[str, Type] = {
             c.SEARCH_INVOICE: c.SEARCH_INVOICE_REQUEST,
             c.VIEWER_LINK: c.VIEWER_LINK_REQUEST,
             **{name: c.TENANT_REQUEST for name in c.STATE_CHANGING_OPERATIONS},
@@ -131,7 +132,7 @@ class InvoiceService:
             pages = math.ceil(total / size)
             rows = matches[(page - 1) * size : page * size]
         return {
-            "Invoices": [("Invoice", self._invoice(invoice, result_set)) for invoice in rows],
+            "Invoices": {"Invoice": [self._invoice(invoice, result_set) for invoice in rows]},
             "PagingResponse": self._paging(page, size, pages, total),
         }
 
@@ -192,7 +193,7 @@ class InvoiceService:
             "TotalVATAmount": _amount(spec.tax_amount),
         }
         if result_set.get("IsInvoiceDetailIncluded"):
-            model["InvoiceDetails"] = [("InvoiceDetail", _detail(line)) for line in spec.lines]
+            model["InvoiceDetails"] = {"InvoiceDetail": [_detail(line) for line in spec.lines]}
         if result_set.get("IsXMLIncluded"):
             # WSDL_TYPES:Invoice.ts: InvoiceXml is xs:base64Binary.
             model["InvoiceXml"] = base64.b64encode(invoice.xml).decode("ascii")

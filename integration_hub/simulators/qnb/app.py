@@ -5,9 +5,9 @@ The protocol comes from :mod:`.contract` (the WSDL as public clients record it),
 * dispatch on the body element's *qualified* name, as the JAX-WS RI does: an operation element outside
   :data:`~.contract.NAMESPACE`, or one the contract does not have, is answered ``S:Client`` "Cannot find
   dispatch method for {ns}op";
-* members are bound by :func:`~.binding.bind`: only unqualified children with the contract's names count,
-  so a qualified member is a missing one and gets the service's missing-parameter fault; ETTN lists are
-  repeated elements and a comma-joined value is one (unknown) ETTN;
+* members are bound as JAXB binds them (:mod:`integration_hub.simulators.efatura.binding`): only unqualified
+  children with the contract's names count, so a qualified member is a missing one and gets the service's
+  missing-parameter fault; ETTN lists are repeated elements and a comma-joined value is one (unknown) ETTN;
 * with ``strict_contract`` (default) the members must come in the contract's order and the SOAPAction must be
   the WSDL's ``""``; without it the simulator tolerates both like a plain JAX-WS/JAXB endpoint would;
 * answers are ``ns2:<op>Response`` with unqualified ``<return>`` rows whose fields follow the contract's
@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from integration_hub.simulators.efatura.binding import Bound, Order, OutOfOrder, bind, write
 from integration_hub.simulators.efatura.soap import (
     PASSWORD_TEXT,
     SOAP11_NS,
@@ -47,7 +48,6 @@ from integration_hub.simulators.efatura.soap import (
     soap_response,
 )
 from integration_hub.simulators.qnb import contract
-from integration_hub.simulators.qnb.binding import Bound, OrderViolation, bind
 from integration_hub.simulators.qnb.mailbox import APPROVED, PENDING
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def _required(params: Bound, name: str) -> str:
 
 
 def _parameters(request: Bound) -> Bound:
-    params = request.struct("parametreler")
+    params = request.child("parametreler")
     if params is None:
         raise QnbFault(MISSING_FIELD, field="parametreler")
     return params
@@ -145,9 +145,7 @@ def _row(response: etree._Element, type_name: str, fields: Iterable[str], values
     """One ``<return xsi:type="ns2:type">`` with ``fields`` in contract order (JAXB omits null fields)."""
     row = etree.SubElement(response, "return", nsmap={"xsi": XSI_NS})
     row.set(etree.QName(XSI_NS, "type"), f"ns2:{type_name}")
-    for name in fields:
-        if values.get(name) is not None:
-            etree.SubElement(row, name).text = str(values[name])
+    write(row, {name: values.get(name) for name in fields})
 
 
 class ConnectorService:
@@ -290,7 +288,7 @@ class ConnectorService:
 
     def download_incoming(self, account: QnbAccount, request: Bound) -> etree._Element:
         mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
-        return self._zip("gelenBelgeleriIndir", mailbox, "in", request.values("ettnler"), request, "ettnler")
+        return self._zip("gelenBelgeleriIndir", mailbox, "in", request.texts("ettnler"), request, "ettnler")
 
     def download_incoming_ext(self, account: QnbAccount, request: Bound) -> etree._Element:
         params = _parameters(request)
@@ -329,7 +327,7 @@ class ConnectorService:
 
     def download_outgoing(self, account: QnbAccount, request: Bound) -> etree._Element:
         mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
-        ettns = request.values("belgeEttnListesi")
+        ettns = request.texts("belgeEttnListesi")
         return self._zip("gidenBelgeleriIndirEttn", mailbox, "out", ettns, request, "belgeEttnListesi")
 
     def _zip(
@@ -349,16 +347,14 @@ class ConnectorService:
                 raise QnbFault(NOT_FOUND, ettn=ettn)
             invoices.append(invoice)
         response = _response(operation)
-        etree.SubElement(response, "return").text = base64.b64encode(mailbox.zip(invoices, document_format)).decode(
-            "ascii"
-        )
+        write(response, {"return": base64.b64encode(mailbox.zip(invoices, document_format)).decode("ascii")})
         return response
 
     # -- state-changing (implemented so that tests can prove the collector never calls them) ----------
 
     def state_changing(self, operation: str, account: QnbAccount, request: Bound) -> etree._Element:
         mailbox = self.mailbox_for(account, request.text("vergiTcKimlikNo"))
-        for ettn in request.values("ettn"):
+        for ettn in request.texts("ettn"):
             mailbox.received.add(ettn.lower())
         return _response(operation)
 
@@ -371,6 +367,25 @@ def _fault(code: str, message: str) -> Response:
 def _dispatch_fault(soap: SoapRequest) -> Response:
     """The JAX-WS RI's answer for a body element it has no operation for (its exact wording)."""
     return _fault("Client", f"Cannot find dispatch method for {{{soap.operation_namespace or ''}}}{soap.operation}")
+
+
+def _order(sim: QnbSimulator) -> Order:
+    """``strict_contract``: members refused out of the contract's order, as a schema-validating endpoint
+    would [I: that QNB's does]; otherwise bound by name in any order, as plain JAXB does."""
+    return Order.RAISE if sim.strict_contract else Order.IGNORE
+
+
+def _xerces_message(violation: OutOfOrder) -> str:
+    """Xerces' text (``cvc-complex-type.2.4.a``/``.d``) for a member where the sequence allows others."""
+    if not violation.expected:
+        return (
+            f"cvc-complex-type.2.4.d: Invalid content was found starting with element '{violation.found}'. "
+            "No child element is expected at this point."
+        )
+    return (
+        f"cvc-complex-type.2.4.a: Invalid content was found starting with element '{violation.found}'. "
+        f"One of '{{{', '.join(violation.expected)}}}' is expected."
+    )
 
 
 def build_app(sim: QnbSimulator) -> Starlette:
@@ -402,10 +417,10 @@ def build_app(sim: QnbSimulator) -> Starlette:
             user = account.username
             if not account.verified:
                 raise QnbFault(UNVERIFIED)
-            bound = bind(soap.operation_element, contract.OPERATIONS[operation], strict=sim.strict_contract)
-        except OrderViolation as violation:
+            bound = bind(soap.operation_element, contract.OPERATIONS[operation], _order(sim))
+        except OutOfOrder as violation:
             sim.record(SimCall(operation, user, 500, "S:Client"))
-            return _fault("Client", str(violation))
+            return _fault("Client", _xerces_message(violation))
         except QnbFault as fault:
             sim.record(SimCall(operation, user, 500, fault.code))
             return _fault("Server", fault.message)
@@ -430,9 +445,9 @@ def build_app(sim: QnbSimulator) -> Starlette:
             sim.record(SimCall("logout", None, 200))
             return soap_response(etree.Element(etree.QName(contract.USER_NAMESPACE, "logoutResponse")))
         try:
-            login = bind(soap.operation_element, contract.WS_LOGIN, strict=sim.strict_contract)
-        except OrderViolation as violation:
-            return _fault("Client", str(violation))
+            login = bind(soap.operation_element, contract.WS_LOGIN, _order(sim))
+        except OutOfOrder as violation:
+            return _fault("Client", _xerces_message(violation))
         user_id = login.text("userId")
         account = sim.account(user_id)
         if account is None or account.password != login.text("password"):

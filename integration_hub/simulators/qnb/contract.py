@@ -28,7 +28,7 @@ What the sources leave open, and how it is settled here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from integration_hub.simulators.efatura.binding import Member, Type
 
 # The public sources, cited by the comments below.
 PHP = "tnhnclskn/efinans-php@a89ee938f92b2f8e82e0d1d7828b44e8bdf6e8b6"
@@ -51,32 +51,9 @@ USER_NAMESPACE = "http://service.csap.cs.com.tr/"  # QNB_EXAMPLES (okResponse), 
 SOAP_ACTION = ""  # JAX-WS default; AL_CLIENT and PY_CLIENT send exactly this (see the module docstring)
 
 
-@dataclass(frozen=True)
-class Member:
-    """One child of an ``xs:sequence``: always unqualified (no namespace), optionally repeated, and either
-    text or a complex type of its own."""
-
-    name: str
-    repeated: bool = False
-    type: Struct | None = None
-
-
-@dataclass(frozen=True)
-class Struct:
-    """An ``xs:sequence`` (a request wrapper or a complex type) with its members in WSDL order."""
-
-    name: str
-    members: tuple[Member, ...]
-
-    def member(self, name: str) -> Member | None:
-        return next((m for m in self.members if m.name == name), None)
-
-    def index(self, name: str) -> int:
-        return next(i for i, m in enumerate(self.members) if m.name == name)
-
-
-def _sequence(name: str, *members: str | Member) -> Struct:
-    return Struct(name, tuple(m if isinstance(m, Member) else Member(m) for m in members))
+def _sequence(name: str, *members: str | Member) -> Type:
+    """An ``xs:sequence`` (a request wrapper or a complex type) of unqualified members, in WSDL order."""
+    return Type(name, tuple(m if isinstance(m, Member) else Member(m) for m in members))
 
 
 # PHP src/Type/GelenBelgeParametreleri.php (classmap 'gelenBelgeParametreleri').
@@ -113,7 +90,7 @@ GIDEN_BELGELERI_LISTELE_PARAMETRELERI = _sequence(
 )
 
 # Request wrappers: PHP src/Type/<Operation>.php, members in constructor (= WSDL) order.
-OPERATIONS: dict[str, Struct] = {
+OPERATIONS: dict[str, Type] = {
     s.name: s
     for s in (
         _sequence("gelenBelgeleriListele", "vergiTcKimlikNo", "sonAlinanBelgeSiraNumarasi", "belgeTuru"),
