@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -201,5 +202,46 @@ stream_health = Table(
     Column("consecutive_failures", Integer, nullable=False),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Column("run_id", String(64), nullable=True),
+    Column("failed_check", String(512), nullable=True),  # the latest run's failed asset check, if any
     Index("ix_hub_stream_health_integration", "integration_id", "company"),
+)
+
+# Alert incidents: one row per (company, integration, kind) problem while it lasts. The partial unique index lets
+# only one incident of a kind be open per connection, so two alert ticks racing open it once; deliveries record
+# each message sent per route and phase (opened / resolved), so a message is sent once, never once per retry.
+incidents = Table(
+    "hub_incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("company", String(64), nullable=False),
+    Column("integration_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("summary", String(512), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("run_id", String(64), nullable=True),
+    Index(
+        "uq_hub_incidents_open",
+        "company",
+        "integration_id",
+        "kind",
+        unique=True,
+        sqlite_where=text("resolved_at IS NULL"),
+        postgresql_where=text("resolved_at IS NULL"),
+    ),
+)
+
+alert_deliveries = Table(
+    "hub_alert_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", BigId, ForeignKey("hub_incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("route", String(160), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message_id", String(255), nullable=True),
+    Column("error", String(512), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    UniqueConstraint("incident_id", "route", "phase", name="message"),
 )
