@@ -1,7 +1,8 @@
 """The Dagster code location: ``integration_hub.definitions:defs``.
 
 Per integration with collected streams: its assets (one per stream), one collection job, an activation
-sensor and a daily schedule; Karbon also gets a webhook sensor; one :class:`HubResource` for all.
+sensor and a daily schedule; Karbon also gets a webhook sensor; one alerts sensor for the deployment; one
+:class:`HubResource` for all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from integration_hub.jobs import build_collection_job
 from integration_hub.resources.hub import HubResource
 from integration_hub.schedules.daily import make_daily_schedule
 from integration_hub.sensors.activation import make_activation_sensor
+from integration_hub.sensors.alerts import make_alerts_sensor
 from integration_hub.sensors.webhooks import KARBON_EVENT_STREAMS, make_webhook_sensor
 from integration_hub.settings import CollectionConfig
 
@@ -30,6 +32,7 @@ def build_definitions(config: CollectionConfig | None = None, hub: HubResource |
         schedules.append(make_daily_schedule(integration_id, config))
         if integration_id == "karbon":
             sensors.append(make_webhook_sensor(integration_id, KARBON_EVENT_STREAMS, config))
+    sensors.append(make_alerts_sensor(config))
     return dg.Definitions(
         assets=assets,
         jobs=jobs,

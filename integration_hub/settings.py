@@ -9,6 +9,8 @@ Everything that differs between a laptop and production lives here, so the rest 
 * ``HUB_EDITION``: ``enterprise`` (default, every integration) or ``community`` (Email, Exchange Rates).
 * ``HUB_CONTROLLED_ENVIRONMENT``: ``true`` for an ITAR-style deployment (hides Slack).
 * ``HUB_ALERT_BEHIND_DAYS`` (2): a stream whose newest collected day is further behind yesterday is "behind".
+* ``HUB_ALERT_OPS_COMPANY``: the company whose Slack / Email connections receive every alert (the operations
+  route), besides each company's own; ``HUB_DAGSTER_URL``: the UI's base URL, for links in alerts.
 * ``<PROVIDER>_CLIENT_ID`` / ``<PROVIDER>_CLIENT_SECRET``: OAuth clients (Xero, Jira, Onshape, Slack).
 * ``HUB_SCHEDULE_CRON`` (``0 2 * * *``), ``HUB_LOOKBACK_DAYS`` (3), ``HUB_SENSOR_INTERVAL_SECONDS`` (30),
   ``HUB_MAX_DAYS_PER_RUN`` (92), ``HUB_PARTITIONS_START`` (2020-01-01), ``HUB_MAX_RETRIES`` (3),
@@ -40,6 +42,8 @@ class HubSettings:
     controlled_environment: bool = False
     oauth_clients: Mapping[str, bool] = field(default_factory=dict)
     alert_behind_days: int = 2
+    alert_ops_company: str | None = None
+    dagster_url: str | None = None
 
     @property
     def key_file(self) -> Path:
@@ -78,6 +82,8 @@ class HubSettings:
             controlled_environment=controlled,
             oauth_clients=oauth,
             alert_behind_days=_int("HUB_ALERT_BEHIND_DAYS", cls.alert_behind_days, minimum=0, env=env),
+            alert_ops_company=(env.get("HUB_ALERT_OPS_COMPANY") or "").strip() or None,
+            dagster_url=(env.get("HUB_DAGSTER_URL") or "").strip().rstrip("/") or None,
         )
 
 

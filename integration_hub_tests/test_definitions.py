@@ -26,7 +26,7 @@ def test_code_location_has_assets_jobs_sensors_and_schedules_per_integration() -
         f"collect_{i}" for i in integrations()
     }
     sensors = {s.name: s for s in repo.sensor_defs}
-    assert set(sensors) == {f"{i}_activation_sensor" for i in integrations()} | {"karbon_webhook_sensor"}
+    assert set(sensors) == {f"{i}_activation_sensor" for i in integrations()} | {"karbon_webhook_sensor", "hub_alerts"}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     schedules = {s.name: s for s in repo.schedule_defs}
     assert set(schedules) == {f"{i}_daily" for i in integrations()}

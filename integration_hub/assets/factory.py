@@ -118,7 +118,11 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
             company: hub.uncollected_since_start(company, spec.integration_id, spec.stream, window.last)
             for company, window in windows
         }
-        yield dg.MaterializeResult(metadata=run.metadata(hub, spec, windows), check_results=run.checks(gaps))
+        checks = run.checks(gaps)
+        failed = "; ".join(f"{c.check_name}: {c.description or 'failed'}" for c in checks if not c.passed) or None
+        for company, _ in windows:  # alerts read the verdict from the hub, not from Dagster's event log
+            hub.record_checks(company, spec.integration_id, spec.stream, failed)
+        yield dg.MaterializeResult(metadata=run.metadata(hub, spec, windows), check_results=checks)
 
     return _collect
 
@@ -177,7 +181,12 @@ class _RunTotals:
                 check_name=COUNT_CHECK,
                 passed=not mismatches,
                 severity=dg.AssetCheckSeverity.ERROR,
-                description=None
+                description=(
+                    "Rows written differ from the provider's totals: "
+                    + ", ".join(f"{t} reported {m['reported']}, written {m['written']}" for t, m in mismatches.items())
+                )
+                if mismatches
+                else None
                 if self.reported_windows
                 else "The provider reported no totals for this window; nothing to compare.",
                 metadata={"reported": dict(self.reported), "written": dict(self.by_type), "mismatches": mismatches},

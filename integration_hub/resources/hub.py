@@ -184,6 +184,10 @@ class HubResource(dg.ConfigurableResource):
                 now=now,
             )
 
+    def record_checks(self, company: str, integration_id: str, stream: str, failed: str | None) -> None:
+        with self.store.engine.begin() as conn:
+            coverage.record_checks(conn, company=company, integration_id=integration_id, stream=stream, failed=failed)
+
     def stream_health(self, company: str, integration_id: str) -> list[coverage.StreamHealth]:
         with self.store.engine.connect() as conn:
             return coverage.stream_health(conn, pairs=[(company, integration_id)])

@@ -7,7 +7,8 @@ A connection's state, worst first:
 * ``behind`` — a stream's newest collected day is more than ``HUB_ALERT_BEHIND_DAYS`` before yesterday;
 * ``pending`` — switched on, nothing collected yet;
 * ``healthy`` — every expected stream collected up to within the allowed days;
-* ``paused`` / ``off`` — not collecting (paused, draft or disconnected), whatever its history.
+* ``paused`` / ``off`` — not collecting (paused, draft or disconnected), whatever its history;
+* ``n/a`` — the integration collects nothing (Slack, Email).
 
 The expected streams per integration are passed in (the Dagster layer's stream table), so a stream that never
 ran at all counts as behind since the start date instead of being invisible.
@@ -78,7 +79,9 @@ def evaluate(
     latest_error = errors[-1] if errors else None
     backoffs = [s.next_attempt_at for s in failing if s.next_attempt_at is not None]
 
-    if record.state == "paused":
+    if not expected and not streams:
+        state, reason = "n/a", "collects nothing (an alert channel or not built)"
+    elif record.state == "paused":
         state, reason = "paused", "collection paused"
     elif record.state != "connected":
         state, reason = "off", f"the connection is {record.state}"

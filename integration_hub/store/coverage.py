@@ -41,6 +41,7 @@ class StreamHealth:
     consecutive_failures: int
     next_attempt_at: datetime | None
     run_id: str | None
+    failed_check: str | None = None
 
     @property
     def failing(self) -> bool:
@@ -187,6 +188,17 @@ def record_failed(
     return result
 
 
+def record_checks(
+    conn: Connection, *, company: str, integration_id: str, stream: str, failed: str | None
+) -> None:
+    """The latest run's asset-check verdict for a stream: one line naming what failed, or ``None`` when all passed."""
+    conn.execute(
+        update(health)
+        .where(*_key(company, integration_id, stream, health))
+        .values(failed_check=None if failed is None else _clip(failed))
+    )
+
+
 def _health_row(conn: Connection, company: str, integration_id: str, stream: str) -> StreamHealth | None:
     row = conn.execute(select(health).where(*_key(company, integration_id, stream, health))).first()
     return _as_health(row) if row is not None else None
@@ -225,6 +237,7 @@ def _as_health(row) -> StreamHealth:  # type: ignore[no-untyped-def]
         consecutive_failures=row.consecutive_failures,
         next_attempt_at=as_utc(row.next_attempt_at),
         run_id=row.run_id,
+        failed_check=row.failed_check,
     )
 
 
