@@ -4,6 +4,7 @@ disconnecting and clearing credentials, composed from the catalog, the store and
 
 from integration_hub.service.connections import ConnectionService
 from integration_hub.service.errors import (
+    ConflictError,
     HubError,
     NotFoundError,
     StateError,
@@ -13,6 +14,7 @@ from integration_hub.service.errors import (
 )
 
 __all__ = [
+    "ConflictError",
     "ConnectionService",
     "HubError",
     "NotFoundError",

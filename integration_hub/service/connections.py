@@ -15,12 +15,14 @@ Rules a demanding user relies on:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection as SqlConnection
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from integration_hub.catalog import IntegrationDefinition, UnknownIntegrationError, get_definition
 from integration_hub.catalog.model import FieldError
@@ -29,6 +31,7 @@ from integration_hub.connectors.alerts import AlertChannel
 from integration_hub.connectors.base import ConnectionTestResult, Connector, ConnectorConfig
 from integration_hub.redact import redact
 from integration_hub.service.errors import (
+    ConflictError,
     NotFoundError,
     StateError,
     TestFailedError,
@@ -46,6 +49,31 @@ COMPANY_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 ON_STATES = ("connected", "paused")
 
 ConnectorTester = Callable[[str, ConnectorConfig], ConnectionTestResult]
+ActionMethod = TypeVar("ActionMethod", bound=Callable[..., Any])
+
+
+def one_line_on_conflict(method: ActionMethod) -> ActionMethod:
+    """Two commands racing on one connection: the loser's transaction is rolled back (a unique key or the row
+    version refused it), and it says so in one line instead of a traceback holding the row's values."""
+
+    @functools.wraps(method)
+    def wrapper(self: ConnectionService, company: str, integration_id: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, company, integration_id, *args, **kwargs)
+        except (IntegrityError, rows.ConcurrentChangeError):
+            raise ConflictError(
+                f"{company}/{integration_id} was changed by another command at the same moment; this one changed "
+                "nothing: check `integration-hub connections` and run it again if still needed"
+            ) from None
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower():
+                raise
+            raise ConflictError(
+                f"{company}/{integration_id}: the hub's database stayed busy with another command; nothing was "
+                "changed, run it again"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def validate_company(company: str) -> str:
@@ -120,6 +148,7 @@ class ConnectionService:
         )
 
     # ----------------------------------------------------------------- actions
+    @one_line_on_conflict
     def save_draft(self, company: str, integration_id: str, values: Mapping[str, Any], *, by: str) -> ConnectionRecord:
         """Save settings without switching the connection on; incomplete is fine, invalid is not."""
         definition = self.definition(integration_id)
@@ -141,6 +170,7 @@ class ConnectionService:
             )
         return self.get(company, integration_id)
 
+    @one_line_on_conflict
     def connect(
         self,
         company: str,
@@ -171,6 +201,7 @@ class ConnectionService:
             self._log(conn, Action.CONNECT, Status.SUCCESS, detail, company, integration_id, by)
         return self.get(company, integration_id)
 
+    @one_line_on_conflict
     def edit(
         self,
         company: str,
@@ -202,6 +233,7 @@ class ConnectionService:
             )
         return self.get(company, integration_id)
 
+    @one_line_on_conflict
     def pause(self, company: str, integration_id: str, *, by: str) -> ConnectionRecord:
         return self._transition(
             company,
@@ -213,6 +245,7 @@ class ConnectionService:
             "collection paused; the connection stays connected",
         )
 
+    @one_line_on_conflict
     def resume(self, company: str, integration_id: str, *, by: str) -> ConnectionRecord:
         definition = self.definition(integration_id)
         record = self.get(company, integration_id)
@@ -223,6 +256,7 @@ class ConnectionService:
             company, integration_id, by, Action.RESUME, {"paused"}, "connected", "collection resumed where it stopped"
         )
 
+    @one_line_on_conflict
     def disconnect(self, company: str, integration_id: str, *, by: str) -> ConnectionRecord:
         return self._transition(
             company,
@@ -234,6 +268,7 @@ class ConnectionService:
             "disconnected; settings and credentials kept for reconnecting",
         )
 
+    @one_line_on_conflict
     def clear_credentials(self, company: str, integration_id: str, *, by: str) -> ConnectionRecord:
         definition = self.definition(integration_id, require_available=False)
         with self.store.engine.begin() as conn:
@@ -251,6 +286,7 @@ class ConnectionService:
             self._log(conn, Action.CLEAR_CREDENTIALS, Status.SUCCESS, f"removed {names}", company, definition.id, by)
         return self.get(company, integration_id)
 
+    @one_line_on_conflict
     def test(self, company: str, integration_id: str, *, by: str) -> ConnectionTestResult:
         """Test the stored connection (any state with complete settings); logged either way."""
         definition = self.definition(integration_id)

@@ -53,3 +53,7 @@ class TestFailedError(HubError):
 
     __test__ = False  # not a pytest test class
     exit_code = 1
+
+
+class ConflictError(HubError):
+    """Another command changed the same connection at the same moment; this one changed nothing."""
