@@ -180,7 +180,9 @@ def _run_embedded(plan, settings) -> int:  # type: ignore[no-untyped-def]
     if failures:
         raise fail(f"{len(failures)} of {len(outcome.runs)} run(s) failed; first: {failures[0]}", 1)
     console.print(
-        f"collected {plan.title}: {rows:,} rows, {requests:,} requests, backfill {outcome.backfill_id}", markup=False
+        f"collected {plan.title}: {rows:,} rows, {requests:,} requests, backfill {outcome.backfill_id}",
+        markup=False,
+        highlight=False,
     )
     return 0
 
