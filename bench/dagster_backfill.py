@@ -3,8 +3,8 @@
 One company connected (through ``ConnectionService.connect``, Test Connection included) to Karbon and to
 EDM, both simulators running in their own processes with three years of history. Then exactly what the
 daemon would do, as ``make demo`` does it: each integration's activation sensor is evaluated, its dynamic
-partitions are added, and every ranged run it requests (``HUB_MAX_DAYS_PER_RUN`` = 92 days each, tags from
-``integration_hub.jobs.run_tags``) is executed in process on a SQLite Dagster instance
+partitions are added, and every ranged run of the backfill it requests (``HUB_MAX_DAYS_PER_RUN`` = 92 days each,
+tags from ``integration_hub.jobs.run_tags``) is executed in process on a SQLite Dagster instance
 (``integration_hub.instance.ensure_embedded_instance``), each run materializing every stream asset of its
 integration into the hub inventory on SQLite.
 
@@ -84,7 +84,7 @@ def dagster_child(args: argparse.Namespace) -> None:
     from integration_hub.assets.streams import streams_of
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
-    from integration_hub.local_runs import activation_tick, execute_run
+    from integration_hub.local_runs import activation_tick, execute_backfill
     from integration_hub.resources.hub import HubResource
     from integration_hub.service import ConnectionService
     from integration_hub.settings import HubSettings
@@ -124,14 +124,14 @@ def dagster_child(args: argparse.Namespace) -> None:
     runs_by_integration: dict[str, int] = {}
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        for integration_id, run_requests in activation_tick(defs, instance, hub).items():
-            for run_request in run_requests:
-                run_started = time.perf_counter()
-                outcome = execute_run(defs, instance, integration_id, run_request)
-                run_seconds.append(time.perf_counter() - run_started)
+        for integration_id, backfill_requests in activation_tick(defs, instance, hub).items():
+            for backfill_request in backfill_requests:  # one backfill per connection, in ranged runs
+                outcome = execute_backfill(
+                    defs, instance, integration_id, backfill_request, on_run=lambda run: run_seconds.append(run.seconds)
+                )
                 if not outcome.success:
-                    raise SystemExit(f"run {run_request.tags} failed")
-                runs_by_integration[integration_id] = runs_by_integration.get(integration_id, 0) + 1
+                    raise SystemExit(f"backfill {outcome.title} failed")
+                runs_by_integration[integration_id] = runs_by_integration.get(integration_id, 0) + len(outcome.runs)
         seconds = time.perf_counter() - started
         runs_in_instance = instance.get_runs_count()
         materializations = {

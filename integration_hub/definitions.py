@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from integration_hub.assets import build_assets
+from integration_hub.assets.streams import streams_of
 from integration_hub.jobs import build_collection_job
 from integration_hub.resources.hub import HubResource
 from integration_hub.schedules.daily import make_daily_schedule
@@ -27,8 +28,7 @@ def build_definitions(config: CollectionConfig | None = None, hub: HubResource |
     for integration_id, integration_assets in assets_by_integration.items():
         assets.extend(integration_assets)
         jobs.append(build_collection_job(integration_id, integration_assets))
-        keys = [key for a in integration_assets for key in a.keys]
-        sensors.append(make_activation_sensor(integration_id, keys, config))
+        sensors.append(make_activation_sensor(integration_id, streams_of(integration_id), config))
         schedules.append(make_daily_schedule(integration_id, config))
         if integration_id == "karbon":
             sensors.append(make_webhook_sensor(integration_id, KARBON_EVENT_STREAMS, config))
@@ -39,6 +39,8 @@ def build_definitions(config: CollectionConfig | None = None, hub: HubResource |
         sensors=sensors,
         schedules=schedules,
         resources={"hub": hub or HubResource()},
+        # Backfill runs execute the implicit asset job: in process, like the collection jobs (see jobs.py).
+        executor=dg.in_process_executor,
     )
 
 

@@ -6,10 +6,10 @@
    to all five e-invoice integrators — every connect runs Test Connection against its simulator — and a
    pause / disconnect / reconnect cycle that reuses the stored (encrypted) credentials.
 3. Data plane, through Dagster on the embedded SQLite instance: each integration's activation sensor
-   sees the new connection, adds the company partition and requests ranged runs for the week since the
-   start date; the runs execute and land every stream in the data inventory. Re-running the demo
-   re-collects the same week (an idempotent replace).
-4. Prints the inventory, the activity log and the overview.
+   sees the new connection, adds the company partition and requests one backfill for the week since the
+   start date; its ranged runs execute and land every stream in the data inventory (the backfill shows in
+   the Backfills tab of ``make ui``). Re-running the demo re-collects the same week (an idempotent replace).
+4. Prints the inventory, the activity log, the overview and the connections with their health.
 """
 
 from __future__ import annotations
@@ -215,13 +215,15 @@ def _state(integration_id: str) -> str | None:
 
 
 def data_plane(first: date, last: date) -> None:
-    """What the daemon does: evaluate each activation sensor, apply its partitions, execute its runs."""
+    """What the daemons do: evaluate each activation sensor, apply its partitions, run its backfill's ranged runs."""
     import dagster as dg
 
+    from integration_hub.assets.streams import streams_of
+    from integration_hub.backfills import BackfillPlan
+    from integration_hub.connectors.base import DateWindow
     from integration_hub.definitions import build_definitions
     from integration_hub.instance import ensure_embedded_instance
-    from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG, job_name, run_tags
-    from integration_hub.local_runs import activation_tick, execute_run
+    from integration_hub.local_runs import activation_tick, execute_backfill
     from integration_hub.resources.hub import HubResource
     from integration_hub.settings import HubSettings
 
@@ -234,32 +236,21 @@ def data_plane(first: date, last: date) -> None:
     with dg.DagsterInstance.get() as instance:
         for integration_id, requests in activation_tick(defs, instance, hub).items():
             if not requests:  # already collected: re-collect the week, an idempotent replace
-                requests = [
-                    dg.RunRequest(
-                        job_name=job_name(integration_id), tags=run_tags(integration_id, COMPANY, first, last)
-                    )
-                ]
+                plan = BackfillPlan(integration_id, COMPANY, tuple(DateWindow.inclusive(first, last).days()), "demo")
+                requests = [plan.run_request([spec.asset_key for spec in streams_of(integration_id)])]
             for request in requests:
-                started = time.monotonic()
-                outcome = execute_run(defs, instance, integration_id, request)
-                # Every partition's materialization carries the run's total for its asset: one per asset.
-                rows = sum(
-                    {
-                        event.asset_key: int(event.materialization.metadata["run_rows"].value)
-                        for event in outcome.get_asset_materialization_events()
-                        if "run_rows" in event.materialization.metadata
-                    }.values()
-                )
-                status = "SUCCESS" if outcome.success else "FAILURE"
-                print(
-                    f"  {outcome.dagster_run.job_name} {request.tags.get(RANGE_START_TAG)} .. "
-                    f"{request.tags.get(RANGE_END_TAG)}: {status}, "
-                    f"{len(outcome.get_asset_materialization_events())} partition materializations, "
-                    f"{rows} rows in {time.monotonic() - started:.1f}s",
-                    flush=True,
+                outcome = execute_backfill(
+                    defs,
+                    instance,
+                    integration_id,
+                    request,
+                    on_start=lambda backfill_id, runs: print(
+                        f"  backfill {backfill_id}: {len(runs)} ranged run(s)", flush=True
+                    ),
+                    on_run=lambda summary: print(f"    {summary.line()}", flush=True),
                 )
                 if not outcome.success:
-                    raise SystemExit(f"demo: {outcome.dagster_run.job_name} failed; see the run in `make ui`")
+                    raise SystemExit(f"demo: backfill {outcome.backfill_id} ({outcome.title}) failed; see `make ui`")
 
 
 def main() -> None:
@@ -272,6 +263,8 @@ def main() -> None:
         run(["inventory", "--company", COMPANY, "--from", start.isoformat()])
         run(["log", "--company", COMPANY, "--limit", "15"])
         run(["overview"])
+        print("\n# the health of the six connections, from the hub's coverage records", flush=True)
+        run(["connections", "--company", COMPANY])
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ def test_demo_collects_a_week_from_every_provider_into_the_inventory(tmp_path: P
     for integration_id in CONNECTORS:
         runs = [line for line in out.splitlines() if f"collect_{integration_id} demo-co|" in line]
         assert runs and all(": SUCCESS," in line for line in runs), (integration_id, runs)
+    # The demo ends with the six connections' health, read from the hub's coverage records.
+    health = out.split("# the health of the six connections")[-1]
+    assert health.count("healthy") >= len(CONNECTORS), health
     assert "demo-password-1" not in out + done.stderr  # the simulators' login goes through stdin only
     assert "Warning" not in out + done.stderr  # the hub's deliberate beta uses are silenced where they are made
     store = Store.open(HubSettings.from_env({"HUB_HOME": str(tmp_path / "hub")}))

@@ -11,6 +11,7 @@ import typer
 from integration_hub.cli import connections
 from integration_hub.cli.activity import log
 from integration_hub.cli.catalog import catalog
+from integration_hub.cli.collect import collect
 from integration_hub.cli.inventory import inventory
 from integration_hub.cli.invoices import inspect_invoice
 from integration_hub.cli.karbon import karbon_app
@@ -72,6 +73,7 @@ app.command("test")(connections.test)
 app.command("connections")(connections.list_connections)
 app.command("overview")(overview)
 app.command("inventory")(inventory)
+app.command("collect")(collect)
 app.command("inspect-invoice")(inspect_invoice)
 app.command("log")(log)
 app.command("rotate-key")(rotate_key)

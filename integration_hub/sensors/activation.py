@@ -1,15 +1,18 @@
-"""The activation sensor: turns new activations into partitions and ranged backfill runs.
+"""The activation sensor: turns new activations into company partitions and one asset backfill per connection.
 
-Each tick runs one cheap, cursor-based query: the Connect / Resume / Edit entries of the activity log
-after the cursor for this integration. For each company concerned that is connected (not paused) it
+Each tick reads the Connect / Resume / Edit entries of the activity log after the cursor for this integration.
+For each company concerned that is connected (not paused) it
 
 * adds the company to the integration's dynamic partitions (if it is new), and
-* requests ranged runs for every day from the connection's start date to yesterday that is not yet
-  materialized for all of the integration's assets — so a first connect backfills the whole history,
-  a resume continues where collection stopped, and an earlier start date fills the new gap.
+* requests **one Dagster backfill** (the Backfills tab shows it with its progress) over the days from the
+  connection's start date to yesterday that the hub's coverage records say some stream has not collected yet;
+  the assets' ``BackfillPolicy.multi_run(HUB_MAX_DAYS_PER_RUN)`` splits it into ranged runs. A first connect
+  backfills the whole history, a resume continues where collection stopped, an earlier start date fills the
+  new gap, and days an unfinished backfill of the same connection already targets are not requested twice.
 
-Runs are chunked to ``HUB_MAX_DAYS_PER_RUN`` days; run keys include the activity entry id, so a tick
-never requests the same work twice. Paused and disconnected connections get no runs.
+The work is decided from the hub's own tables (one grouped coverage query per tick) and the backfill table, never
+from Dagster's event log. The cursor is the last activity entry seen, so a tick never requests the same work
+twice. Paused and disconnected connections get nothing.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,24 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from integration_hub.assets.partitions import companies_def, companies_partitions_name, partition_key
+from integration_hub.assets.partitions import companies_def, companies_partitions_name
+from integration_hub.assets.streams import StreamSpec
+from integration_hub.backfills import BackfillPlan, in_flight_days, uncollected
 from integration_hub.connectors.base import DateWindow
-from integration_hub.jobs import job_name, run_tags
 from integration_hub.resources.hub import HubResource
 from integration_hub.settings import CollectionConfig
 
-
-def missing_days(
-    instance: dg.DagsterInstance, asset_keys: Sequence[dg.AssetKey], company: str, first: date, last: date
-) -> list[date]:
-    """Days in ``first..last`` not materialized for every one of ``asset_keys``."""
-    days = list(DateWindow.inclusive(first, last).days())
-    wanted = {str(partition_key(company, day)): day for day in days}
-    missing: set[date] = set()
-    for key in asset_keys:
-        done = instance.get_materialized_partitions(key)
-        missing.update(day for text, day in wanted.items() if text not in done)
-    return sorted(missing)
+TRIGGER = "activation"
 
 
 def contiguous_chunks(days: Sequence[date], max_days: int) -> list[tuple[date, date]]:
@@ -56,20 +49,22 @@ def contiguous_chunks(days: Sequence[date], max_days: int) -> list[tuple[date, d
 
 def make_activation_sensor(
     integration_id: str,
-    asset_keys: Sequence[dg.AssetKey],
+    streams: Sequence[StreamSpec],
     config: CollectionConfig,
     *,
     today: Callable[[], date] = lambda: datetime.now(UTC).date(),
 ) -> dg.SensorDefinition:
     partitions_name = companies_partitions_name(integration_id)
     start_floor = date.fromisoformat(config.partitions_start)
+    asset_keys = [spec.asset_key for spec in streams]
 
     @dg.sensor(
         name=f"{integration_id}_activation_sensor",
-        job_name=job_name(integration_id),
+        asset_selection=asset_keys,
         minimum_interval_seconds=config.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Backfills newly connected or resumed {integration_id} connections from their start date.",
+        description=f"Backfills newly connected or resumed {integration_id} connections from their start date, "
+        "one asset backfill per connection.",
     )
     def _sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.SensorResult | dg.SkipReason:
         cursor = int(context.cursor or 0)
@@ -78,30 +73,28 @@ def make_activation_sensor(
             return dg.SkipReason(f"no new {integration_id} activations after entry {cursor}")
         known = set(context.instance.get_dynamic_partitions(partitions_name))
         yesterday = today() - timedelta(days=1)
-        last_event: dict[str, int] = {}
-        for event in events:
-            if event.company:
-                last_event[event.company] = event.id
+        companies = sorted({event.company for event in events if event.company})
         to_add: list[str] = []
-        requests: list[dg.RunRequest] = []
-        for company, event_id in sorted(last_event.items()):
+        windows: dict[str, DateWindow] = {}
+        for company in companies:
             record = hub.connection(company, integration_id)
             if record is None or not record.collecting or record.start_date is None:
                 continue
             if company not in known:
                 to_add.append(company)
             first = max(record.start_date, start_floor)
-            if first > yesterday:
-                continue
-            todo = missing_days(context.instance, asset_keys, company, first, yesterday)
-            for chunk_first, chunk_last in contiguous_chunks(todo, config.max_days_per_run):
-                requests.append(
-                    dg.RunRequest(
-                        run_key=f"{integration_id}:{company}:{chunk_first}:{chunk_last}:activation-{event_id}",
-                        job_name=job_name(integration_id),
-                        tags=run_tags(integration_id, company, chunk_first, chunk_last),
-                    )
-                )
+            if first <= yesterday:
+                windows[company] = DateWindow.inclusive(first, yesterday)
+        requests: list[dg.RunRequest] = []
+        for company, days in sorted(uncollected(hub.store, integration_id, streams, windows).items()):
+            busy = in_flight_days(context.instance, integration_id, company) if company in known else set()
+            todo = tuple(day for day in days if day not in busy)
+            if busy and len(todo) < len(days):
+                context.log.info(f"{company}: {len(days) - len(todo)} day(s) already in an unfinished backfill")
+            if todo:
+                plan = BackfillPlan(integration_id, company, todo, TRIGGER)
+                context.log.info(f"requesting backfill {plan.title}")
+                requests.append(plan.run_request(asset_keys))
         return dg.SensorResult(
             run_requests=requests,
             cursor=str(events[-1].id),

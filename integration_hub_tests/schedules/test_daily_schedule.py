@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -65,3 +65,44 @@ def test_schedule_runs_at_two_utc_by_default() -> None:
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def _fail_once(store: Store, company: str, stream: str, when: datetime) -> None:
+    """A failed collection as the asset records it: coverage + health with its back-off."""
+    from datetime import date
+
+    from integration_hub.connectors.base import DateWindow
+    from integration_hub.store import coverage
+
+    with store.engine.begin() as conn:
+        coverage.record_failed(
+            conn,
+            company=company,
+            integration_id="uyumsoft",
+            stream=stream,
+            window=DateWindow.single_day(date(2024, 1, 9)),
+            error="fake provider: page failed after 5 attempts",
+            error_kind="transient",
+            run_id="r1",
+            now=when,
+        )
+
+
+def test_schedule_skips_connections_whose_stream_health_backs_off_and_logs_it(
+    store: Store, hub_settings, fake_connectors, instance, capsys
+) -> None:
+    for company in ("acme", "globex"):
+        connect(store, company=company)
+    instance.add_dynamic_partitions("uyumsoft_companies", ["acme", "globex"])
+    tick_at = datetime(2024, 1, 11, 2, 0, tzinfo=UTC)
+    _fail_once(store, "globex", "invoices", tick_at - timedelta(minutes=5))  # failed 01:55, next attempt 02:10
+    _fail_once(store, "acme", "invoices", tick_at - timedelta(hours=1))  # back-off over by 02:00: retried
+    result = _tick(instance, hub_resource(hub_settings), tick_at)
+    assert [r.tags["hub/company"] for r in result.run_requests] == ["acme"]
+    logged = capsys.readouterr().err
+    assert "backing off after failures, not collected now: globex (invoices until 2024-01-11 02:10 UTC)" in logged
+    # When every collecting connection backs off, the tick says so instead of "no connections".
+    _fail_once(store, "acme", "invoices", tick_at - timedelta(minutes=1))
+    held = _tick(instance, hub_resource(hub_settings), tick_at)
+    assert held.run_requests == []
+    assert "every collecting uyumsoft connection is backing off" in (held.skip_message or "")

@@ -1,5 +1,6 @@
-"""The activation sensor: a new connection yields partitions and ranged backfill requests from its start
-date; pause stops requests; resume continues where collection stopped; ticks never repeat work."""
+"""The activation sensor: a new connection yields its partition and one asset backfill from its start date
+(split into ranged runs by the BackfillPolicy); pause stops requests; resume continues where the hub's coverage
+says collection stopped; an earlier start date fills the gap; ticks never repeat work."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from integration_hub.assets.factory import build_stream_asset
 from integration_hub.assets.partitions import companies_partitions_name
 from integration_hub.assets.streams import streams_of
+from integration_hub.backfills import backfill_request_days, ranged_runs
 from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG
 from integration_hub.sensors.activation import contiguous_chunks, make_activation_sensor
 from integration_hub.service import ConnectionService
@@ -35,7 +37,14 @@ def asset() -> dg.AssetsDefinition:
 
 @pytest.fixture()
 def sensor(asset) -> dg.SensorDefinition:
-    return make_activation_sensor("uyumsoft", [asset.key], CONFIG, today=lambda: TODAY)
+    return make_activation_sensor("uyumsoft", streams_of("uyumsoft"), CONFIG, today=lambda: TODAY)
+
+
+@pytest.fixture()
+def defs(asset, sensor, hub_settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[asset], sensors=[sensor], resources={"hub": hub_resource(hub_settings)}, executor=dg.in_process_executor
+    )
 
 
 def _tick(sensor, instance, hub, cursor):
@@ -47,28 +56,48 @@ def _tick(sensor, instance, hub, cursor):
     return result
 
 
-def _ranges(result) -> list[tuple[str, str]]:
-    return [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in result.run_requests]
+def _days(result) -> list[list[str]]:
+    """Per backfill requested, its days (``acme|YYYY-MM-DD``)."""
+    return [[f"{company}|{day}" for company, day in backfill_request_days(r)] for r in result.run_requests]
 
 
-def test_new_connection_adds_partition_and_requests_ranged_backfill(
-    store: Store, hub_settings, fake_connectors, sensor, instance
+def _ranges(result, defs, instance) -> list[tuple[str, str]]:
+    """The ranged runs the backfill daemon makes of each requested backfill."""
+    graph = defs.get_repository_def().asset_graph
+    return [
+        (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
+        for request in result.run_requests
+        for run in ranged_runs(request.asset_graph_subset, graph, instance)
+    ]
+
+
+def test_new_connection_adds_partition_and_requests_one_backfill_split_into_ranged_runs(
+    store: Store, hub_settings, fake_connectors, sensor, defs, instance
 ) -> None:
     connect(store)
     hub = hub_resource(hub_settings)
     result = _tick(sensor, instance, hub, None)
     assert isinstance(result, dg.SensorResult)
     assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["acme"]]
-    assert _ranges(result) == [
+    assert len(result.run_requests) == 1  # one backfill for the connection, not a pile of runs
+    request = result.run_requests[0]
+    assert request.requires_backfill_daemon()
+    assert _days(result) == [[f"acme|2024-01-{d:02d}" for d in range(1, 11)]]
+    assert _ranges(result, defs, instance) == [
         ("acme|2024-01-01", "acme|2024-01-04"),
         ("acme|2024-01-05", "acme|2024-01-08"),
         ("acme|2024-01-09", "acme|2024-01-10"),
     ]
-    request = result.run_requests[0]
-    assert request.job_name == "collect_uyumsoft"
     assert request.tags["hub/credential"] == "uyumsoft.acme"
+    assert request.tags["hub/company"] == "acme" and request.tags["hub/trigger"] == "activation"
+    assert request.tags["hub/backfill_title"] == "uyumsoft acme 2024-01-01..2024-01-10 (10 days, activation)"
+    assert RANGE_START_TAG not in request.tags and RANGE_END_TAG not in request.tags
     assert "GOOD-pw" not in str(request.tags) and request.run_config in ({}, None)
-    assert len({r.run_key for r in result.run_requests}) == 3
+    # The real tick validation: the backfill's assets are the sensor's asset selection.
+    with dg.build_sensor_context(
+        instance=instance, resources={"hub": hub}, definitions=defs, cursor=None
+    ) as context:
+        assert len(sensor.evaluate_tick(context).run_requests) == 1
     # The next tick starts from the cursor: nothing new, nothing requested again.
     again = _tick(sensor, instance, hub, result.cursor)
     assert isinstance(again, dg.SkipReason)
@@ -77,7 +106,7 @@ def test_new_connection_adds_partition_and_requests_ranged_backfill(
 
 
 def test_pause_stops_requests_and_resume_continues_where_collection_stopped(
-    store: Store, hub_settings, fake_connectors, sensor, asset, instance
+    store: Store, hub_settings, fake_connectors, sensor, asset, defs, instance
 ) -> None:
     connect(store)
     hub = hub_resource(hub_settings)
@@ -89,7 +118,10 @@ def test_pause_stops_requests_and_resume_continues_where_collection_stopped(
     assert isinstance(paused, dg.SkipReason)  # a pause is no activation
     svc.resume("acme", "uyumsoft", by="tester")
     resumed = _tick(sensor, instance, hub, first.cursor)
-    assert _ranges(resumed) == [("acme|2024-01-05", "acme|2024-01-08"), ("acme|2024-01-09", "acme|2024-01-10")]
+    assert _ranges(resumed, defs, instance) == [
+        ("acme|2024-01-05", "acme|2024-01-08"),
+        ("acme|2024-01-09", "acme|2024-01-10"),
+    ]
     assert not resumed.dynamic_partitions_requests
 
 
@@ -104,16 +136,54 @@ def test_connect_then_disconnect_before_the_tick_requests_nothing(
 
 
 def test_earlier_start_date_backfills_the_new_gap_only(
-    store: Store, hub_settings, fake_connectors, sensor, asset, instance
+    store: Store, hub_settings, fake_connectors, sensor, asset, defs, instance
 ) -> None:
     connect(store, start_date="2024-01-08")
     hub = hub_resource(hub_settings)
     first = _tick(sensor, instance, hub, None)
-    assert _ranges(first) == [("acme|2024-01-08", "acme|2024-01-10")]
+    assert _ranges(first, defs, instance) == [("acme|2024-01-08", "acme|2024-01-10")]
     materialize_range(asset, instance, hub, "acme", date(2024, 1, 8), date(2024, 1, 10))
     ConnectionService(store).edit("acme", "uyumsoft", {"start_date": "2024-01-06"}, by="tester")
     result = _tick(sensor, instance, hub, first.cursor)
-    assert _ranges(result) == [("acme|2024-01-06", "acme|2024-01-07")]
+    assert _ranges(result, defs, instance) == [("acme|2024-01-06", "acme|2024-01-07")]
+
+
+def test_missing_days_come_from_the_hubs_coverage_not_dagsters_materializations(
+    store: Store, hub_settings, fake_connectors, sensor, asset, instance
+) -> None:
+    """A day whose collection failed is still missing, though Dagster has no record either way; a day collected
+    outside Dagster (coverage only) is not requested again."""
+    from integration_hub_tests.support import fake_connector
+
+    connect(store, start_date="2024-01-05")
+    hub = hub_resource(hub_settings)
+    first = _tick(sensor, instance, hub, None)
+    fake_connector.FAIL_ON.add(date(2024, 1, 8))
+    materialize_range(asset, instance, hub, "acme", date(2024, 1, 5), date(2024, 1, 6))
+    failed = materialize_range(asset, instance, hub, "acme", date(2024, 1, 7), date(2024, 1, 8), raise_on_error=False)
+    assert not failed.success
+    ConnectionService(store).pause("acme", "uyumsoft", by="tester")
+    ConnectionService(store).resume("acme", "uyumsoft", by="tester")
+    result = _tick(sensor, instance, hub, first.cursor)
+    assert _days(result) == [[f"acme|2024-01-{d:02d}" for d in (7, 8, 9, 10)]]
+
+
+def test_days_of_an_unfinished_backfill_are_not_requested_twice(
+    store: Store, hub_settings, fake_connectors, sensor, asset, instance
+) -> None:
+    import time
+
+    from integration_hub.backfills import BackfillPlan
+
+    connect(store, start_date="2024-01-08")
+    hub = hub_resource(hub_settings)
+    first = _tick(sensor, instance, hub, None)
+    # The daemon turned the request into a backfill that has not finished yet.
+    plan = BackfillPlan("uyumsoft", "acme", tuple(date(2024, 1, d) for d in (8, 9, 10)), "activation")
+    instance.add_backfill(plan.backfill("inflight", [asset.key], instance, time.time()))
+    ConnectionService(store).edit("acme", "uyumsoft", {"start_date": "2024-01-06"}, by="tester")
+    result = _tick(sensor, instance, hub, first.cursor)
+    assert _days(result) == [["acme|2024-01-06", "acme|2024-01-07"]]
 
 
 def test_contiguous_chunks() -> None:
