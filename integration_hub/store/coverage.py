@@ -77,6 +77,32 @@ def _key(company: str, integration_id: str, stream: str, table=cov) -> list:  # 
     return [table.c.company == company, table.c.integration_id == integration_id, table.c.stream == stream]
 
 
+def _day_row(
+    company: str,
+    integration_id: str,
+    stream: str,
+    day: date,
+    status: str,
+    rows: int,
+    now: datetime,
+    run_id: str | None,
+    error: str | None,
+) -> dict:
+    """One coverage row; a collected day's ``collected_at`` is its attempt time, a failed new day has none."""
+    return {
+        "company": company,
+        "integration_id": integration_id,
+        "stream": stream,
+        "day": day,
+        "status": status,
+        "rows": rows,
+        "collected_at": now if status == "collected" else None,
+        "attempted_at": now,
+        "run_id": run_id,
+        "error": error,
+    }
+
+
 def record_collected(
     conn: Connection,
     *,
@@ -98,18 +124,7 @@ def record_collected(
     conn.execute(
         insert(cov),
         [
-            {
-                "company": company,
-                "integration_id": integration_id,
-                "stream": stream,
-                "day": day,
-                "status": "collected",
-                "rows": rows_per_day[day],
-                "collected_at": now,
-                "attempted_at": now,
-                "run_id": run_id,
-                "error": None,
-            }
+            _day_row(company, integration_id, stream, day, "collected", rows_per_day[day], now, run_id, None)
             for day in days
         ],
     )
@@ -155,21 +170,7 @@ def record_failed(
     if fresh:
         conn.execute(
             insert(cov),
-            [
-                {
-                    "company": company,
-                    "integration_id": integration_id,
-                    "stream": stream,
-                    "day": day,
-                    "status": "failed",
-                    "rows": 0,
-                    "collected_at": None,
-                    "attempted_at": now,
-                    "run_id": run_id,
-                    "error": message,
-                }
-                for day in fresh
-            ],
+            [_day_row(company, integration_id, stream, day, "failed", 0, now, run_id, message) for day in fresh],
         )
     current = _health_row(conn, company, integration_id, stream)
     failures = (current.consecutive_failures if current else 0) + 1
