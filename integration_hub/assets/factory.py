@@ -237,13 +237,7 @@ def _collect_window(
             run_id=context.run.run_id,
         )
         raise
-    lease = hub.hold_credential(
-        company,
-        spec.integration_id,
-        context.run.run_id,
-        run_ended=lambda holder: _run_ended(context, holder),
-        log=context.log,
-    )
+    lease = hub.hold_credential(company, spec.integration_id, context.run.run_id, log=context.log)
     try:
         lease.acquire()  # waits (bounded) while another run uses the credential; CredentialBusy when too long
     except CredentialBusy as busy:
@@ -300,12 +294,6 @@ def _collect_window(
         run_id=context.run.run_id,
     )
     return result, stats
-
-
-def _run_ended(context: dg.AssetExecutionContext, run_id: str) -> bool:
-    """Whether ``run_id`` (a lease holder) is a run of this instance that has finished: its lease is stale."""
-    run = context.instance.get_run_by_id(run_id)
-    return run is not None and run.is_finished
 
 
 def error_kind(exc: BaseException) -> str:

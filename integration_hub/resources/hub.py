@@ -8,7 +8,7 @@ or the key file stays wherever the deployment keeps it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -60,7 +60,7 @@ class HubResource(dg.ConfigurableResource):
 
     hub_home: str = ""
     database_url: str = ""
-    lease_ttl_seconds: int = 120
+    lease_ttl_seconds: int = 60
     lease_wait_seconds: int = 900
     lease_poll_seconds: float = 5.0
 
@@ -112,11 +112,9 @@ class HubResource(dg.ConfigurableResource):
         return OpenConnection(build_connector(integration_id, config), tuple(config.secrets.values()))
 
     # -------------------------------------------------------------- credential leases
-    def hold_credential(
-        self, company: str, integration_id: str, run_id: str, *, run_ended: Callable[[str], bool], log: Any
-    ) -> CredentialLease:
-        """The lease on this connection's credential for ``run_id``, to use as ``with``: waits (bounded) for
-        another run's, renews while held, releases on exit. ``run_ended`` says whether a holder's run is over."""
+    def hold_credential(self, company: str, integration_id: str, run_id: str, *, log: Any) -> CredentialLease:
+        """The lease on this connection's credential for ``run_id``: waits (bounded) for another run's, renews
+        while held, releases at the end."""
         return CredentialLease(
             self,
             company=company,
@@ -125,7 +123,6 @@ class HubResource(dg.ConfigurableResource):
             ttl=timedelta(seconds=self.lease_ttl_seconds),
             wait=self.lease_wait_seconds,
             poll=self.lease_poll_seconds,
-            run_ended=run_ended,
             log=log,
         )
 

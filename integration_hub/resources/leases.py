@@ -3,9 +3,9 @@
 The table-level rules are in :mod:`integration_hub.store.leases`; this is the run-side behaviour:
 
 * **waiting**: another run's live lease is polled every ``poll`` seconds for at most ``wait`` seconds, then the
-  collection fails with one line naming the holder's run and its expiry. A holder whose Dagster run has ended
-  (failed after its worker was killed, canceled) is released at once rather than waited out; one that is not
-  known to have ended is taken over when its lease expires (it stopped renewing).
+  collection fails with one line naming the holder's run and its expiry. A holder is taken over only when its
+  lease expired (it stopped renewing), never because Dagster marked its run failed: a run worker killed with
+  SIGKILL can leave a step process behind that still collects and still renews.
 * **heartbeat**: a daemon thread renews the lease every ``ttl / 3`` seconds, so a slow provider page (minutes,
   with no records flowing) never lets it lapse; a failed renewal is retried on the next beat.
 * **lost**: when the lease was taken over (this process was stalled past the expiry) or could not be renewed
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from types import TracebackType
 from typing import Protocol
@@ -62,7 +62,6 @@ class CredentialLease:
         ttl: timedelta,
         wait: float,
         poll: float,
-        run_ended: Callable[[str], bool],
         log: _Log,
     ) -> None:
         self.hub = hub
@@ -72,7 +71,6 @@ class CredentialLease:
         self.ttl = ttl
         self.wait = wait
         self.poll = poll
-        self.run_ended = run_ended
         self.log = log
         self._stop = threading.Event()
         self._lost: str | None = None
@@ -101,10 +99,6 @@ class CredentialLease:
             holder = self.hub.take_lease(self.company, self.integration_id, self.run_id, self.ttl)
             if holder is None:
                 break
-            if self.run_ended(holder.run_id):
-                self.log.info(f"{self.credential}: run {holder.run_id} ended without releasing its lease; taking it")
-                self.hub.release_lease(self.company, self.integration_id, holder.run_id)
-                continue
             until = f"{holder.expires_at:%Y-%m-%d %H:%M:%S} UTC"
             busy = f"credential {self.credential} is in use by run {holder.run_id} until {until}"
             if time.monotonic() + self.poll > deadline:

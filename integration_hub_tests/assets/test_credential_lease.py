@@ -82,19 +82,6 @@ def test_a_lease_left_by_a_killed_run_is_taken_over_once_it_expires(
     assert _holder(store) is None  # released at the end
 
 
-def test_a_lease_of_a_run_dagster_has_already_failed_is_not_waited_out(
-    store: Store, hub_settings: HubSettings, instance: dg.DagsterInstance, asset: dg.AssetsDefinition, fake_connectors
-) -> None:
-    connect(store)
-    dead = instance.create_run_for_job(dg.GraphDefinition(name="g", node_defs=[]).to_job())  # a run of this instance
-    instance.report_run_failed(dead)
-    _hold(store, dead.run_id, expires_in=timedelta(minutes=10))
-    hub = _hub(hub_settings, lease_wait_seconds=0)
-    result = materialize_range(asset, instance, hub, "acme", JAN_1, JAN_3)
-    assert result.success and len(_collects()) == 1
-    assert _holder(store) is None
-
-
 def test_the_lease_is_released_after_a_failed_collection_too(
     store: Store, hub_settings: HubSettings, instance: dg.DagsterInstance, asset: dg.AssetsDefinition, fake_connectors
 ) -> None:
