@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG
 from integration_hub.service import ConnectionService
 from integration_hub.settings import HubSettings
 from integration_hub.store import Store, leases
-from integration_hub_tests.conftest import PROJECT_ROOT
+from integration_hub_tests.conftest import PROJECT_ROOT, _admin
 
 LAUNCH = """
 mutation Launch($executionParams: ExecutionParams!) {
@@ -56,7 +57,10 @@ SENSOR_TAG = {"dagster/sensor_name": "uyumsoft_activation_sensor"}
 
 @pytest.fixture()
 def deployment(clean_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
-    """DAGSTER_HOME on the session's PostgreSQL database, the environment every process shares, a workspace."""
+    """DAGSTER_HOME on a PostgreSQL database of its own (dropped afterwards, so no run, sensor cursor or pool slot
+    reaches another test), the hub on the session's, the environment every process shares, a workspace."""
+    dagster_db = f"hub_lease_e2e_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{dagster_db}"')
     home = tmp_path / "dagster_home"
     home.mkdir()
     config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
@@ -78,7 +82,7 @@ def deployment(clean_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "DAGSTER_PG_PORT": "5432",
         "DAGSTER_PG_USER": "postgres",
         "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": clean_postgres.rsplit("/", 1)[1],
+        "DAGSTER_PG_DB": dagster_db,
         "HUB_HOME": str(tmp_path / "hub"),
         "HUB_DATABASE_URL": clean_postgres,
         "HUB_SENSOR_INTERVAL_SECONDS": "1",
@@ -90,7 +94,10 @@ def deployment(clean_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    yield {"env": {**os.environ, **env}, "workspace": workspace, "intervals": tmp_path / "intervals.jsonl"}
+    try:
+        yield {"env": {**os.environ, **env}, "workspace": workspace, "intervals": tmp_path / "intervals.jsonl"}
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{dagster_db}" WITH (FORCE)')
 
 
 def _intervals(path: Path) -> list[dict]:
