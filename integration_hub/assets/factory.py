@@ -34,6 +34,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 from integration_hub.resources.hub import CollectionRefused, HubResource
+from integration_hub.resources.leases import CredentialBusy
 from integration_hub.settings import CollectionConfig
 from integration_hub.store.inventory import InventoryError, WriteResult
 
@@ -245,6 +246,19 @@ def _collect_window(
             run_id=context.run.run_id,
         )
         raise
+    lease = hub.hold_credential(company, spec.integration_id, context.run.run_id, log=context.log)
+    try:
+        lease.acquire()  # waits (bounded) while another run uses the credential; CredentialBusy when too long
+    except CredentialBusy as busy:
+        opened.connector.close()
+        hub.log_sync_attempt(
+            company=company,
+            integration_id=spec.integration_id,
+            ok=False,
+            details=f"{spec.stream} {window}: not started: {busy.description}",
+            run_id=context.run.run_id,
+        )
+        raise
     started = time.monotonic()
     progress = ProgressLog(context.log, f"{company} {spec.stream} {window}", window, opened.connector.stats)
     try:
@@ -253,7 +267,7 @@ def _collect_window(
             integration_id=spec.integration_id,
             stream=spec.stream,
             window=window,
-            records=progress.follow(opened.connector.collect(spec.stream, window)),
+            records=lease.guard(progress.follow(opened.connector.collect(spec.stream, window))),
             run_id=context.run.run_id,
         )
     except Exception as exc:
@@ -278,6 +292,7 @@ def _collect_window(
         ) from None
     finally:
         opened.connector.close()
+        lease.release()
     stats = opened.connector.stats
     hub.log_sync_attempt(
         company=company,

@@ -4,7 +4,7 @@ Production uses the project's ``dagster.yaml`` (PostgreSQL storage from ``DAGSTE
 and ``make ui`` use a SQLite instance under ``$HUB_HOME/dagster`` whose ``dagster.yaml`` this module
 writes: Dagster's own SQLite files and layout, with the event log written by
 :class:`~integration_hub.instance.sqlite_event_log.BatchingSqliteEventLogStorage`. Both carry the same
-run-queue limits (a test keeps them equal):
+run-queue limits, run coordinator and run monitoring (a test keeps them equal):
 
 * ``hub/credential`` — one run at a time per (integration, company): a credential is never used by two
   runs at once (providers rate-limit per account, and EDM sessions are per login);
@@ -29,6 +29,19 @@ CONCURRENCY: dict[str, Any] = {
         ],
     },
     "pools": {"default_limit": 2},
+}
+
+# Every queued run carries the hub's tags, however it was launched (integration_hub/run_coordinator.py).
+RUN_COORDINATOR: dict[str, Any] = {"module": "integration_hub.run_coordinator", "class": "HubRunCoordinator"}
+
+# A dead run worker is failed (by its code server, else after max_runtime_seconds), its pool slots freed after
+# free_slots_after_run_end_seconds and its credential lease taken over by the next run.
+RUN_MONITORING: dict[str, Any] = {
+    "enabled": True,
+    "poll_interval_seconds": 30,
+    "start_timeout_seconds": 300,
+    "max_runtime_seconds": 21600,
+    "free_slots_after_run_end_seconds": 10,
 }
 
 # The hub's own loggers (e.g. a connector's failed attempt, naming host:port and the OS's reason) reach the
@@ -68,9 +81,10 @@ def embedded_instance_config(dagster_home: Path) -> dict[str, Any]:
             "class": "SqliteScheduleStorage",
             "config": {"base_dir": str(home / "schedules")},
         },
+        "run_coordinator": RUN_COORDINATOR,
         "concurrency": CONCURRENCY,
         "telemetry": {"enabled": False},
-        "run_monitoring": {"enabled": True, "poll_interval_seconds": 30},
+        "run_monitoring": RUN_MONITORING,
         "python_logs": PYTHON_LOGS,
     }
 

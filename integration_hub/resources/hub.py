@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -19,9 +19,10 @@ from pydantic import PrivateAttr
 from integration_hub.connectors import build_connector, has_connector
 from integration_hub.connectors.base import Connector, DateWindow, Record
 from integration_hub.redact import redact
+from integration_hub.resources.leases import CredentialLease
 from integration_hub.service import ConnectionService
 from integration_hub.settings import HubSettings
-from integration_hub.store import Store, coverage, inventory
+from integration_hub.store import Store, coverage, inventory, leases
 from integration_hub.store import activity as activity_log
 from integration_hub.store import connections as rows
 from integration_hub.store import webhooks as webhook_inbox
@@ -52,11 +53,16 @@ class HubResource(dg.ConfigurableResource):
     """Connection store + credentials + data inventory for assets, sensors and schedules.
 
     ``hub_home`` and ``database_url`` override ``HUB_HOME`` / ``HUB_DATABASE_URL`` (tests use them);
-    left empty, the environment decides.
+    left empty, the environment decides. The ``lease_*`` fields bound a collection's credential lease: how long
+    it lives without renewal (a killed run's lease is taken over after that), how long a collection waits for
+    another run's, and how often it looks.
     """
 
     hub_home: str = ""
     database_url: str = ""
+    lease_ttl_seconds: int = 60
+    lease_wait_seconds: int = 900
+    lease_poll_seconds: float = 5.0
 
     _store: Store | None = PrivateAttr(default=None)
 
@@ -104,6 +110,37 @@ class HubResource(dg.ConfigurableResource):
             raise CollectionRefused(f"no connector is implemented for {integration_id} yet")
         config = ConnectionService(self.store).connector_config(record)
         return OpenConnection(build_connector(integration_id, config), tuple(config.secrets.values()))
+
+    # -------------------------------------------------------------- credential leases
+    def hold_credential(self, company: str, integration_id: str, run_id: str, *, log: Any) -> CredentialLease:
+        """The lease on this connection's credential for ``run_id``: waits (bounded) for another run's, renews
+        while held, releases at the end."""
+        return CredentialLease(
+            self,
+            company=company,
+            integration_id=integration_id,
+            run_id=run_id,
+            ttl=timedelta(seconds=self.lease_ttl_seconds),
+            wait=self.lease_wait_seconds,
+            poll=self.lease_poll_seconds,
+            log=log,
+        )
+
+    def take_lease(self, company: str, integration_id: str, run_id: str, ttl: timedelta) -> leases.Lease | None:
+        with self.store.engine.begin() as conn:
+            return leases.acquire(
+                conn, integration_id=integration_id, company=company, run_id=run_id, ttl=ttl, now=utcnow()
+            )
+
+    def renew_lease(self, company: str, integration_id: str, run_id: str, ttl: timedelta) -> bool:
+        with self.store.engine.begin() as conn:
+            return leases.renew(
+                conn, integration_id=integration_id, company=company, run_id=run_id, ttl=ttl, now=utcnow()
+            )
+
+    def release_lease(self, company: str, integration_id: str, run_id: str) -> bool:
+        with self.store.engine.begin() as conn:
+            return leases.release(conn, integration_id=integration_id, company=company, run_id=run_id)
 
     # -------------------------------------------------------------- inventory
     def replace_window(

@@ -245,3 +245,16 @@ alert_deliveries = Table(
     Column("attempts", Integer, nullable=False),
     UniqueConstraint("incident_id", "route", "phase", name="message"),
 )
+
+# Credential leases (issue 13 §3): one row per (integration, company) while a run uses that credential. A run
+# takes it before calling the provider, renews it while it works and deletes it at the end; a row past its
+# ``expires_at`` belongs to a run that died and may be taken over. Taken with one conditional upsert.
+credential_leases = Table(
+    "hub_credential_leases",
+    metadata,
+    Column("integration_id", String(64), primary_key=True),
+    Column("company", String(64), primary_key=True),
+    Column("run_id", String(64), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
