@@ -34,7 +34,7 @@ from integration_hub.connectors.base import (
     TransientError,
 )
 from integration_hub.resources.hub import CollectionRefused, HubResource
-from integration_hub.resources.leases import CredentialBusy
+from integration_hub.resources.leases import CredentialBusy, LeaseLost
 from integration_hub.settings import CollectionConfig
 from integration_hub.store.inventory import InventoryError, WriteResult
 
@@ -313,7 +313,7 @@ def error_kind(exc: BaseException) -> str:
         return "config"
     if isinstance(exc, InventoryError):
         return "inventory"
-    if isinstance(exc, TransientError):
+    if isinstance(exc, TransientError | LeaseLost):
         return "transient"
     if isinstance(exc, ProviderError):
         return "provider"
