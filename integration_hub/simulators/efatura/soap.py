@@ -66,9 +66,11 @@ def parse_request_xml(content: bytes) -> etree._Element:
 class SoapRequest:
     """A parsed request envelope: its header blocks, the operation element and the SOAPAction."""
 
-    def __init__(self, root: etree._Element, soap_action: str) -> None:
+    def __init__(self, root: etree._Element, soap_action: str | None) -> None:
         self.root = root
-        self.soap_action = soap_action.strip().strip('"')
+        # SOAP 1.1 §6.1.1: the header is required on every request; its value may be the empty string ("").
+        self.has_soap_action = soap_action is not None
+        self.soap_action = (soap_action or "").strip().strip('"')
         header = root.find(q(SOAP11_NS, "Header"))
         self.headers: list[etree._Element] = list(header) if header is not None else []
         body = root.find(q(SOAP11_NS, "Body"))
@@ -112,7 +114,7 @@ async def read_soap_request(request: Request) -> SoapRequest:
     root = parse_request_xml(await request.body())
     if root.tag != q(SOAP11_NS, "Envelope"):
         raise SoapClientError("root element is not a SOAP 1.1 Envelope")
-    return SoapRequest(root, request.headers.get("SOAPAction", ""))
+    return SoapRequest(root, request.headers.get("SOAPAction"))
 
 
 def soap_response(elements: etree._Element | Iterable[etree._Element], status: int = 200) -> Response:

@@ -405,11 +405,14 @@ def build_app(sim: QnbSimulator) -> Starlette:
         if handler is None:
             sim.record(SimCall(operation, None, 500, "S:Client"))
             return _dispatch_fault(soap)
-        if sim.strict_contract and soap.soap_action != contract.SOAP_ACTION:
+        if sim.strict_contract and (not soap.has_soap_action or soap.soap_action != contract.SOAP_ACTION):
             sim.record(SimCall(operation, None, 500, "S:Client"))
+            given = (
+                f'SOAPAction "{soap.soap_action}"' if soap.has_soap_action else "A request without a SOAPAction header"
+            )
             return _fault(
                 "Client",  # [I] wording: the WSDL declares soapAction="" for every operation
-                f'SOAPAction "{soap.soap_action}" does not match the soapAction "" of {{{NAMESPACE}}}{operation}',
+                f'{given} does not match the soapAction "" of {{{NAMESPACE}}}{operation}',
             )
         user = None
         try:

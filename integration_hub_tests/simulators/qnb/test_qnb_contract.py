@@ -11,7 +11,6 @@ import base64
 import io
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from integration_hub.simulators.server import running
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 PATH = "/efatura/ws/connectorService"
-SIMULATOR_DIR = Path(__file__).resolve().parents[3] / "integration_hub" / "simulators" / "qnb"
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["strict", "tolerant"])
@@ -46,13 +44,13 @@ def _envelope(sim: QnbSimulator, body: str) -> str:
     )
 
 
-def _post(served, body: str, soap_action: str = '""') -> httpx.Response:
+def _post(served, body: str, soap_action: str | None = '""') -> httpx.Response:
+    """POST an envelope; ``soap_action=None`` leaves the SOAPAction header out altogether."""
     sim, base = served
-    return httpx.post(
-        base + PATH,
-        content=_envelope(sim, body).encode(),
-        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": soap_action},
-    )
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    if soap_action is not None:
+        headers["SOAPAction"] = soap_action
+    return httpx.post(base + PATH, content=_envelope(sim, body).encode(), headers=headers)
 
 
 def _answer(response: httpx.Response) -> etree._Element:
@@ -149,6 +147,10 @@ def test_member_order_and_soap_action_are_enforced_only_in_strict_mode(served) -
             "S:Client",
             'SOAPAction "gelenBelgeleriListeleExt" does not match the soapAction "" of '
             "{http://service.connector.uut.cs.com.tr/}gelenBelgeleriListeleExt",
+        )
+        assert _fault(_post(served, LIST_IN.format(version="1.0"), soap_action=None))[2] == (
+            'A request without a SOAPAction header does not match the soapAction "" of '
+            "{http://service.connector.uut.cs.com.tr/}gelenBelgeleriListeleExt"
         )
         early = LIST_IN.format(version="1.0").replace("<belgeTuru>FATURA</belgeTuru>", "")
         early = early.replace("</vergiTcKimlikNo>", "</vergiTcKimlikNo><belgeTuru>FATURA</belgeTuru>")

@@ -119,7 +119,8 @@ def test_missing_security_header_and_digest_passwords_are_refused(served) -> Non
     assert _fault(_post(base, body, None))[1].startswith("[EF0003]")
     digest = ws_security_header(account.username, account.password)
     digest.find(".//{*}Password").set("Type", "…#PasswordDigest")
-    response = httpx.post(base + PATH, content=envelope(body, [digest]), headers={"Content-Type": "text/xml"})
+    headers = {"Content-Type": "text/xml", "SOAPAction": '""'}
+    response = httpx.post(base + PATH, content=envelope(body, [digest]), headers=headers)
     assert _fault(response)[1].startswith("[EF0003]")
 
 
@@ -254,7 +255,7 @@ def test_outgoing_list_is_truncated_at_its_limit() -> None:
 def test_ws_login_session_cookie_and_expiry() -> None:
     sim = QnbSimulator(seed=3, start=START, days=2, per_day=(0, 1), session_ttl=0.3)
     account = sim.accounts[0]
-    with running(sim.app) as base, httpx.Client(base_url=base) as client:
+    with running(sim.app) as base, httpx.Client(base_url=base, headers={"SOAPAction": '""'}) as client:
         login = etree.Element("{http://service.csap.cs.com.tr/}wsLogin")
         for key, value in (("userId", account.username), ("password", "bad"), ("lang", "tr")):
             etree.SubElement(login, key).text = value
