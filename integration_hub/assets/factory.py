@@ -36,6 +36,7 @@ from integration_hub.connectors.base import (
 from integration_hub.resources.hub import CollectionRefused, HubResource
 from integration_hub.resources.leases import CredentialBusy, LeaseLost
 from integration_hub.settings import CollectionConfig
+from integration_hub.store.coverage import RETRIED_KINDS
 from integration_hub.store.inventory import InventoryError, WriteResult
 
 RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -115,8 +116,11 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
             result, window_stats = _collect_window(context, hub, spec, company, written)
             run.add(result, window_stats)
             _add_partition_metadata(context, company, result)
+        # A snapshot stream records only each run's last day, so days between snapshots are not gaps.
         gaps = {
-            company: hub.uncollected_since_start(company, spec.integration_id, spec.stream, window.last)
+            company: []
+            if spec.snapshot
+            else hub.uncollected_since_start(company, spec.integration_id, spec.stream, window.last)
             for company, window in windows
         }
         checks = run.checks(gaps)
@@ -246,6 +250,8 @@ def _collect_window(
             run_id=context.run.run_id,
         )
         raise
+    except ConnectorError as exc:  # the connector cannot even be built (a setting it refuses): health must know
+        raise _recorded_failure(context, hub, spec, company, window, exc, str(exc)) from None
     lease = hub.hold_credential(company, spec.integration_id, context.run.run_id, log=context.log)
     try:
         lease.acquire()  # waits (bounded) while another run uses the credential; CredentialBusy when too long
@@ -258,6 +264,9 @@ def _collect_window(
             details=f"{spec.stream} {window}: not started: {busy.description}",
             run_id=context.run.run_id,
         )
+        raise
+    except BaseException:
+        opened.connector.close()
         raise
     started = time.monotonic()
     progress = ProgressLog(context.log, f"{company} {spec.stream} {window}", window, opened.connector.stats)
@@ -272,24 +281,7 @@ def _collect_window(
         )
     except Exception as exc:
         message = opened.redact(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ConnectorError) else str(exc))
-        health = hub.record_failure(
-            company=company,
-            integration_id=spec.integration_id,
-            stream=spec.stream,
-            window=window,
-            error=message,
-            error_kind=error_kind(exc),
-            details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
-            run_id=context.run.run_id,
-        )
-        # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the record contract;
-        # transient provider trouble is what the RetryPolicy is for.
-        retryable = not isinstance(exc, AuthenticationError | ConfigurationError | CollectionRefused | InventoryError)
-        raise dg.Failure(
-            description=f"{company}/{spec.integration_id} {spec.stream} {window}: {message}",
-            metadata={"consecutive_failures": health.consecutive_failures},
-            allow_retries=retryable,
-        ) from None
+        raise _recorded_failure(context, hub, spec, company, window, exc, message) from None
     finally:
         opened.connector.close()
         lease.release()
@@ -303,6 +295,35 @@ def _collect_window(
         run_id=context.run.run_id,
     )
     return result, stats
+
+
+def _recorded_failure(
+    context: dg.AssetExecutionContext,
+    hub: HubResource,
+    spec: StreamSpec,
+    company: str,
+    window: DateWindow,
+    exc: BaseException,
+    message: str,
+) -> dg.Failure:
+    """Record a failed window (activity log, coverage, health and back-off) and the ``dg.Failure`` to raise."""
+    health = hub.record_failure(
+        company=company,
+        integration_id=spec.integration_id,
+        stream=spec.stream,
+        window=window,
+        error=message,
+        error_kind=error_kind(exc),
+        details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
+        run_id=context.run.run_id,
+    )
+    # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the record contract;
+    # transient provider trouble is what the RetryPolicy is for.
+    return dg.Failure(
+        description=f"{company}/{spec.integration_id} {spec.stream} {window}: {message}",
+        metadata={"consecutive_failures": health.consecutive_failures},
+        allow_retries=error_kind(exc) in RETRIED_KINDS,
+    )
 
 
 def error_kind(exc: BaseException) -> str:

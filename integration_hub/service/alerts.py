@@ -31,6 +31,7 @@ from integration_hub.service.health import ConnectionHealth, connection_health
 from integration_hub.store import Store
 from integration_hub.store import connections as rows
 from integration_hub.store import incidents as store_incidents
+from integration_hub.store.coverage import RETRIED_KINDS
 from integration_hub.store.database import utcnow
 from integration_hub.store.incidents import Incident
 
@@ -85,6 +86,7 @@ class AlertService:
         self.policy = policy
         self.channel_factory = channel_factory
         self.clock = clock
+        self._secrets: dict[str, tuple[str, ...]] = {}  # per route, to redact its failures
 
     def tick(self) -> TickResult:
         now = self.clock()
@@ -120,19 +122,33 @@ class AlertService:
 
     # -- what deserves an incident ---------------------------------------------------------------------
     def _problems(self, h: ConnectionHealth) -> list[tuple[str, str]]:
+        """Every problem the connection has now, each kind judged on its own (not only the worst state), so an
+        incident resolves only when its own problem is gone: a behind connection that also fails is still behind.
+        A paused or switched-off connection has none: its incidents close (without a recovery message)."""
+        if h.state in ("paused", "off", "n/a"):
+            return []
         problems: list[tuple[str, str]] = []
-        if h.state == "needs_reauthorization":
-            problems.append(("needs_reauthorization", h.reason))
-        elif h.state == "failing":
-            worst = max((s for s in h.streams if s.failing), key=lambda s: s.consecutive_failures)
-            if worst.consecutive_failures > self.policy.max_retries:
-                problems.append(("failing", h.reason))
-        elif h.state == "behind":
-            problems.append(("behind", h.reason))
-        if h.state not in ("paused", "off"):
-            checks = [f"{s.stream}: {s.failed_check}" for s in h.streams if s.failed_check]
-            if checks:
-                problems.append(("check_failed", "; ".join(checks)))
+        failing = [s for s in h.streams if s.failing]
+        rejected = [s for s in failing if s.error_kind == "auth"]
+        if rejected:
+            reason = rejected[0].last_error or "the provider rejected the credentials"
+            problems.append(("needs_reauthorization", reason))
+        # A failure the RetryPolicy may still heal waits for the retries; one it never retries alerts at once.
+        lasting = [
+            s
+            for s in failing
+            if s.error_kind != "auth"
+            and (s.error_kind not in RETRIED_KINDS or s.consecutive_failures > self.policy.max_retries)
+        ]
+        if lasting:
+            worst = max(lasting, key=lambda s: s.consecutive_failures)
+            attempts = f"{worst.consecutive_failures} failed attempt(s) in a row"
+            problems.append(("failing", f"{worst.stream}: {worst.last_error} ({attempts})"))
+        if h.behind:
+            problems.append(("behind", f"{h.days_behind} day(s) behind (allowed: {h.behind_days})"))
+        checks = [f"{s.stream}: {s.failed_check}" for s in h.streams if s.failed_check]
+        if checks:
+            problems.append(("check_failed", "; ".join(checks)))
         return problems
 
     # -- who is told, once ------------------------------------------------------------------------------
@@ -152,6 +168,9 @@ class AlertService:
                             continue  # healed before anyone was told: nothing to announce either way
                         phase = "opened"
                     elif incident.resolved_at is not None and (incident.id, route, "resolved") not in sent:
+                        current = health.get((incident.company, incident.integration_id))
+                        if current is None or current.state in ("paused", "off"):
+                            continue  # closed because collection stopped, not because it healed
                         phase = "resolved"
                     else:
                         continue
@@ -183,23 +202,24 @@ class AlertService:
         result: TickResult,
     ) -> None:
         integration_id, _, company = route.partition(":")
-        secrets: tuple[str, ...] = ()
         if route not in channels:
             try:
                 service = ConnectionService(self.store)
                 config = service.connector_config(service.get(company, integration_id))
-                secrets = tuple(config.secrets.values())
+                self._secrets[route] = tuple(config.secrets.values())
                 channels[route] = self.channel_factory(integration_id, config)
-            except ConnectorError as exc:
-                channels[route] = exc
+            except Exception as exc:  # a route that cannot be built (gone, bad settings) must not stop the tick
+                channels[route] = ConnectorError(_one_line(exc))
         channel = channels[route]
         try:
             if isinstance(channel, ConnectorError):
                 raise channel
             delivery = channel.send(alert)
             ok, message_id, error = True, delivery.message_id, None
-        except ConnectorError as exc:
-            ok, message_id, error = False, None, redact(str(exc), secrets)
+        except Exception as exc:  # a channel's failure is this route's, never the other routes'
+            ok, message_id, error = False, None, redact(_one_line(exc), self._secrets.get(route, ()))
+            # The rest of this tick skips the route: one timeout per route and tick, not one per owed message.
+            channels[route] = ConnectorError(error)
         with self.store.engine.begin() as conn:
             store_incidents.record_delivery(
                 conn,
@@ -261,6 +281,11 @@ class AlertService:
             facts=tuple(facts),
             link=link,
         )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:400]
 
 
 def _when(value: datetime | None) -> str:

@@ -38,7 +38,7 @@ from integration_hub.service.errors import (
     UnavailableError,
     ValidationError,
 )
-from integration_hub.store import Store
+from integration_hub.store import Store, coverage
 from integration_hub.store import activity as activity_log
 from integration_hub.store import connections as rows
 from integration_hub.store.activity import Action, Status
@@ -52,6 +52,11 @@ ConnectorTester = Callable[[str, ConnectorConfig], ConnectionTestResult]
 ActionMethod = TypeVar("ActionMethod", bound=Callable[..., Any])
 
 
+def _unique_violation(exc: IntegrityError) -> bool:
+    """A duplicate key (a racing insert), not a CHECK or foreign-key bug that must surface as one."""
+    return getattr(exc.orig, "pgcode", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+
+
 def one_line_on_conflict(method: ActionMethod) -> ActionMethod:
     """Two commands racing on one connection: the loser's transaction is rolled back (a unique key or the row
     version refused it), and it says so in one line instead of a traceback holding the row's values."""
@@ -60,7 +65,14 @@ def one_line_on_conflict(method: ActionMethod) -> ActionMethod:
     def wrapper(self: ConnectionService, company: str, integration_id: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, company, integration_id, *args, **kwargs)
-        except (IntegrityError, rows.ConcurrentChangeError):
+        except IntegrityError as exc:
+            if not _unique_violation(exc):
+                raise
+            raise ConflictError(
+                f"{company}/{integration_id} was changed by another command at the same moment; this one changed "
+                "nothing: check `integration-hub connections` and run it again if still needed"
+            ) from None
+        except rows.ConcurrentChangeError:
             raise ConflictError(
                 f"{company}/{integration_id} was changed by another command at the same moment; this one changed "
                 "nothing: check `integration-hub connections` and run it again if still needed"
@@ -222,6 +234,7 @@ class ConnectionService:
         with self.store.engine.begin() as conn:
             current = rows.get(conn, company, integration_id, for_update=True)
             self._write(conn, definition, company, current, record.state, settings, secrets, by)
+            coverage.clear_backoff(conn, company=company, integration_id=integration_id)  # fixed: try again now
             self._log(
                 conn,
                 Action.EDIT,
@@ -252,9 +265,12 @@ class ConnectionService:
         if record.state == "paused":
             # Settings may have been saved under older rules: re-check before switching collection back on.
             self._merge(definition, record, {}, complete=True, verb="resume")
-        return self._transition(
+        resumed = self._transition(
             company, integration_id, by, Action.RESUME, {"paused"}, "connected", "collection resumed where it stopped"
         )
+        with self.store.engine.begin() as conn:
+            coverage.clear_backoff(conn, company=company, integration_id=integration_id)
+        return resumed
 
     @one_line_on_conflict
     def disconnect(self, company: str, integration_id: str, *, by: str) -> ConnectionRecord:

@@ -40,6 +40,8 @@ class ConnectionHealth:
     days_behind: int | None
     next_attempt_at: datetime | None
     streams: tuple[StreamHealth, ...] = field(default_factory=tuple)
+    behind: bool = False  # more than ``behind_days`` behind (judged on its own, whatever the state)
+    behind_days: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -78,6 +80,12 @@ def evaluate(
     errors = sorted((s for s in streams if s.last_error_at is not None), key=lambda s: s.last_error_at)  # type: ignore[arg-type, return-value]
     latest_error = errors[-1] if errors else None
     backoffs = [s.next_attempt_at for s in failing if s.next_attempt_at is not None]
+    # Behind: too many days uncollected, once there was time to collect them (a connection switched on today with a
+    # two-year history is onboarding, not behind, until the allowed days have passed since it was connected).
+    settled = bool(successes) or (
+        record.connected_at is not None and (today - record.connected_at.date()).days > behind_days
+    )
+    behind = days_behind is not None and days_behind > behind_days and settled
 
     if not expected and not streams:
         state, reason = "n/a", "collects nothing (an alert channel or not built)"
@@ -92,10 +100,10 @@ def evaluate(
         worst = max(failing, key=lambda s: s.consecutive_failures)
         state = "failing"
         reason = f"{worst.stream}: {worst.last_error} ({worst.consecutive_failures} failed attempt(s) in a row)"
+    elif behind:
+        state, reason = "behind", f"{days_behind} day(s) behind (allowed: {behind_days})"
     elif not successes:
         state, reason = "pending", "nothing collected yet"
-    elif days_behind is not None and days_behind > behind_days:
-        state, reason = "behind", f"{days_behind} day(s) behind (allowed: {behind_days})"
     else:
         state, reason = "healthy", "collected up to date"
     return ConnectionHealth(
@@ -109,6 +117,8 @@ def evaluate(
         days_behind=days_behind,
         next_attempt_at=min(backoffs) if backoffs else None,
         streams=tuple(streams),
+        behind=behind,
+        behind_days=behind_days,
     )
 
 

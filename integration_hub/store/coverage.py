@@ -6,7 +6,8 @@ window, empty days included), a failure with its one-line error. Health, alerts 
 per-day table, so they stay cheap at 10,000 companies.
 
 Back-off: each consecutive failure of a stream doubles the wait before the next scheduled attempt (from
-:data:`BACKOFF_BASE` up to :data:`BACKOFF_MAX`); the first success clears it.
+:data:`BACKOFF_BASE` up to :data:`BACKOFF_MAX`); the first success clears it, and so does an edit or a resume of the
+connection (:func:`clear_backoff`: the user fixed something, try again now).
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from integration_hub.store import schema
 cov = schema.coverage
 health = schema.stream_health
 BACKOFF_BASE = timedelta(minutes=15)
-BACKOFF_MAX = timedelta(hours=24)
+# Below the daily schedule's period: a stream that keeps failing is still tried at every daily tick, never every
+# other day; the back-off spaces the attempts in between (sensor-requested runs, retries of the same day).
+BACKOFF_MAX = timedelta(hours=12)
+# Failure kinds the RetryPolicy may heal; any other kind (credentials, settings, the record contract) is final for
+# the run, so health and alerts do not wait for retries that will never come.
+RETRIED_KINDS = frozenset({"transient", "provider", "other"})
 ERROR_LENGTH = 512
 
 
@@ -197,6 +203,15 @@ def record_checks(
         update(health)
         .where(*_key(company, integration_id, stream, health))
         .values(failed_check=None if failed is None else _clip(failed))
+    )
+
+
+def clear_backoff(conn: Connection, *, company: str, integration_id: str) -> None:
+    """Let the next scheduled collection of every stream of a connection run at once."""
+    conn.execute(
+        update(health)
+        .where(health.c.company == company, health.c.integration_id == integration_id)
+        .values(next_attempt_at=None)
     )
 
 

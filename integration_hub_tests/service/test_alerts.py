@@ -69,8 +69,8 @@ def _collect(store: Store, company: str, last: date, now: datetime = NOW) -> Non
         )
 
 
-def _fail(store: Store, company: str, kind: str = "transient", times: int = 1) -> None:
-    for n in range(times):
+def _fail(store: Store, company: str, kind: str = "transient", times: int = 1, start: int = 0) -> None:
+    for n in range(start, start + times):
         with store.engine.begin() as conn:
             coverage.record_failed(
                 conn,
@@ -147,3 +147,54 @@ def test_healed_before_anyone_was_told_announces_nothing(store: Store, fake_conn
     Recorder.down = set()
     result = alerts.tick()
     assert len(result.resolved) == 1 and result.sent == [] and Recorder.sent == []
+
+
+def test_a_failure_no_retry_can_heal_alerts_at_once(store: Store, fake_connectors) -> None:
+    _connect(store, "acme", "slack")
+    _collect(store, "acme", date(2024, 2, 28))
+    alerts = _service(store, [NOW])
+    _fail(store, "acme", kind="config")  # a setting the connector refuses: Dagster does not retry it
+    assert [i.kind for i in alerts.tick().opened] == ["failing"]
+
+
+def test_each_problem_heals_on_its_own(store: Store, fake_connectors) -> None:
+    _connect(store, "acme", "slack")
+    _collect(store, "acme", date(2024, 2, 20))  # 9 days behind
+    alerts = _service(store, [NOW])
+    assert [i.kind for i in alerts.tick().opened] == ["behind"]
+    _fail(store, "acme", times=1)  # a failure the retries may heal: still behind, and nothing "recovered"
+    second = alerts.tick()
+    assert second.opened == [] and second.resolved == []
+    _fail(store, "acme", kind="auth", start=1)  # now the credentials are rejected too
+    third = alerts.tick()
+    assert [i.kind for i in third.opened] == ["needs_reauthorization"] and third.resolved == []
+    assert [a.kind for _, a in Recorder.sent] == ["behind", "needs_reauthorization"]
+
+
+def test_pausing_closes_incidents_without_a_recovery_message(store: Store, fake_connectors) -> None:
+    _connect(store, "acme", "slack")
+    _collect(store, "acme", date(2024, 2, 28))
+    alerts = _service(store, [NOW])
+    _fail(store, "acme", kind="auth")
+    assert alerts.tick().opened
+    ConnectionService(store).pause("acme", "uyumsoft", by="t")
+    closed = alerts.tick()
+    assert len(closed.resolved) == 1 and closed.sent == []
+    assert [a.kind for _, a in Recorder.sent] == ["needs_reauthorization"]  # no false "recovered"
+
+
+def test_a_route_whose_channel_breaks_does_not_stop_the_others(store: Store, fake_connectors) -> None:
+    _connect(store, "acme", "slack", "email")
+    _collect(store, "acme", date(2024, 2, 28))
+    _fail(store, "acme", kind="auth")
+
+    def factory(integration_id: str, config: ConnectorConfig):
+        if integration_id == "slack":
+            raise UnicodeEncodeError("ascii", "ş", 0, 1, "ordinal not in range")
+        return Recorder(integration_id, config)
+
+    Recorder.sent, Recorder.down = [], set()
+    alerts = AlertService(store, STREAMS, AlertPolicy(max_retries=2), channel_factory=factory, clock=lambda: NOW)
+    result = alerts.tick()
+    assert [r for _, r, _ in result.sent] == ["email:acme"]
+    assert [(r, e.split(":")[0]) for _, r, _, e in result.failed] == [("slack:acme", "UnicodeEncodeError")]

@@ -103,14 +103,33 @@ def test_a_success_after_failures_heals_and_clears_the_back_off(store: Store, fa
     assert health.last_error == "timeout"  # history stays readable, but it is older than the success
 
 
-def test_backoff_doubles_up_to_a_day() -> None:
+def test_backoff_doubles_up_to_half_a_day() -> None:
     assert [coverage.backoff(n) for n in (0, 1, 2, 3)] == [
         timedelta(0),
         timedelta(minutes=15),
         timedelta(minutes=30),
         timedelta(hours=1),
     ]
-    assert coverage.backoff(30) == timedelta(hours=24)
+    # Below the daily schedule's period, so a stream that keeps failing is still tried at every daily tick.
+    assert coverage.backoff(30) == timedelta(hours=12)
+
+
+def test_an_edit_or_a_resume_lets_the_next_collection_run_at_once(store: Store, fake_connectors) -> None:
+    from integration_hub.service import ConnectionService
+
+    connect(store, company="acme", start_date="2024-02-28")
+    assert _failed(store, "acme", date(2024, 2, 29), "auth", "rejected").next_attempt_at is not None
+    svc = ConnectionService(store, today=lambda: TODAY)
+    svc.edit("acme", "uyumsoft", {"password": "GOOD-new"}, by="tester")
+    with store.engine.connect() as conn:
+        (edited,) = coverage.stream_health(conn, companies=["acme"])
+    assert edited.next_attempt_at is None and edited.failing  # still failing until it collects, but not held back
+    _failed(store, "acme", date(2024, 2, 29), "transient", "timeout", at=NOW + timedelta(hours=2))
+    svc.pause("acme", "uyumsoft", by="tester")
+    svc.resume("acme", "uyumsoft", by="tester")
+    with store.engine.connect() as conn:
+        (resumed,) = coverage.stream_health(conn, companies=["acme"])
+    assert resumed.next_attempt_at is None
 
 
 def test_connections_and_overview_show_health(store: Store, hub_env, fake_connectors) -> None:

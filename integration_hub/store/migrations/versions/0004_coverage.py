@@ -53,6 +53,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*KEY, name="pk_hub_stream_health"),
     )
     op.create_index("ix_hub_stream_health_integration", "hub_stream_health", ["integration_id", "company"])
+    # What was collected before coverage existed: every day that has rows (an earlier empty day cannot be told
+    # from one never collected, and stays a gap until the daily lookback or a backfill covers it again).
+    op.execute(
+        "INSERT INTO hub_coverage (company, integration_id, stream, day, status, rows, collected_at, attempted_at, "
+        "run_id, error) SELECT company, integration_id, stream, partition_date, 'collected', COUNT(*), "
+        "MAX(collected_at), MAX(collected_at), MAX(run_id), NULL FROM hub_inventory "
+        "GROUP BY company, integration_id, stream, partition_date"
+    )
+    op.execute(
+        "INSERT INTO hub_stream_health (company, integration_id, stream, last_attempt_at, last_success_at, "
+        "last_collected_day, consecutive_failures) SELECT company, integration_id, stream, MAX(collected_at), "
+        "MAX(collected_at), MAX(day), 0 FROM hub_coverage GROUP BY company, integration_id, stream"
+    )
 
 
 def downgrade() -> None:
