@@ -9,7 +9,6 @@ the asset's ``BackfillPolicy``) plus ``hub/trigger``, and a title naming the int
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,18 +18,16 @@ from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraph
 from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
-from sqlalchemy import and_, func, select
 
 from integration_hub.assets.partitions import company_windows, partition_key, partitions_def
 from integration_hub.assets.streams import StreamSpec
 from integration_hub.connectors.base import DateWindow
 from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG, run_tags
-from integration_hub.store import Store, schema
+from integration_hub.store import Store, coverage
 
 TRIGGER_TAG = "hub/trigger"
 TITLE_TAG = "hub/backfill_title"  # the sensor daemon cannot give a backfill a title, so the tag carries it
 IN_FLIGHT = (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING)
-_IN_CHUNK = 500  # companies per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -140,45 +137,13 @@ def uncollected(
     streams: Sequence[StreamSpec],
     windows: Mapping[str, DateWindow],
 ) -> dict[str, list[date]]:
-    """Per company, the days of its window that some stream has no successful collection for.
-
-    Read from ``hub_coverage`` in one grouped query per 500 companies (not Dagster's event log). A snapshot
-    stream records only its window's last day, so its earlier days are never missing; it only asks for the
-    last day when it was never collected at all.
-    """
-    if not windows:
-        return {}
-    per_day = [s.stream for s in streams if not s.snapshot]
-    snapshots = [s.stream for s in streams if s.snapshot]
-    cov = schema.coverage
-    first = min(w.start for w in windows.values())
-    complete: dict[str, set[date]] = defaultdict(set)
-    seen_snapshot: set[str] = set()
-    companies = sorted(windows)
-    for index in range(0, len(companies), _IN_CHUNK):
-        chunk = companies[index : index + _IN_CHUNK]
-        base = and_(
-            cov.c.integration_id == integration_id,
-            cov.c.company.in_(chunk),
-            cov.c.status == "collected",
+    """Per company, the days of its window that some stream has no successful collection for (``hub_coverage``,
+    never Dagster's event log); see :func:`integration_hub.store.coverage.uncollected`."""
+    with store.engine.connect() as conn:
+        return coverage.uncollected(
+            conn,
+            integration_id=integration_id,
+            day_streams=[s.stream for s in streams if not s.snapshot],
+            snapshot_streams=[s.stream for s in streams if s.snapshot],
+            windows=windows,
         )
-        with store.engine.connect() as conn:
-            if per_day:
-                query = (
-                    select(cov.c.company, cov.c.day)
-                    .where(base, cov.c.stream.in_(per_day), cov.c.day >= first)
-                    .group_by(cov.c.company, cov.c.day)
-                    .having(func.count() == len(per_day))
-                )
-                for company, day in conn.execute(query):
-                    complete[company].add(day)
-            if snapshots:
-                query = select(cov.c.company).where(base, cov.c.stream.in_(snapshots)).distinct()
-                seen_snapshot.update(conn.execute(query).scalars())
-    missing: dict[str, list[date]] = {}
-    for company, window in windows.items():
-        days = [day for day in window.days() if day not in complete[company]] if per_day else []
-        if snapshots and company not in seen_snapshot and window.last not in days:
-            days.append(window.last)
-        missing[company] = days
-    return missing

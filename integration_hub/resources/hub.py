@@ -169,13 +169,9 @@ class HubResource(dg.ConfigurableResource):
         if start is None or last < start:
             return []
         with self.store.engine.connect() as conn:
-            return coverage.uncollected_days(
-                conn,
-                company=company,
-                integration_id=integration_id,
-                stream=stream,
-                window=DateWindow.inclusive(start, last),
-            )
+            windows = {company: DateWindow.inclusive(start, last)}
+            missing = coverage.uncollected(conn, integration_id=integration_id, day_streams=[stream], windows=windows)
+        return missing[company]
 
     def preview(self, *, company: str, integration_id: str, stream: str, window: DateWindow, limit: int = 5) -> list:
         with self.store.engine.connect() as conn:

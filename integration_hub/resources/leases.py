@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from types import TracebackType
 from typing import Protocol
 
 import dagster as dg
@@ -82,15 +81,6 @@ class CredentialLease:
         return f"{self.integration_id}.{self.company}"
 
     # ------------------------------------------------------------------ taking
-    def __enter__(self) -> CredentialLease:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
     def acquire(self) -> None:
         """Take the lease (waiting up to ``wait`` seconds) and start renewing it."""
         deadline = time.monotonic() + self.wait

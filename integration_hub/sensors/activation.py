@@ -30,23 +30,6 @@ from integration_hub.settings import CollectionConfig
 TRIGGER = "activation"
 
 
-def contiguous_chunks(days: Sequence[date], max_days: int) -> list[tuple[date, date]]:
-    """Consecutive runs of ``days`` as inclusive ranges of at most ``max_days`` days."""
-    chunks: list[tuple[date, date]] = []
-    start = previous = None
-    for day in days:
-        if start is None:
-            start = previous = day
-        elif day == previous + timedelta(days=1) and (day - start).days < max_days:  # type: ignore[operator]
-            previous = day
-        else:
-            chunks.append((start, previous))  # type: ignore[arg-type]
-            start = previous = day
-    if start is not None:
-        chunks.append((start, previous))  # type: ignore[arg-type]
-    return chunks
-
-
 def make_activation_sensor(
     integration_id: str,
     streams: Sequence[StreamSpec],

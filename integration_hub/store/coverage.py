@@ -12,11 +12,12 @@ connection (:func:`clear_backoff`: the user fixed something, try again now).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_, update
 
 from integration_hub.connectors.base import DateWindow
 from integration_hub.store import schema
@@ -31,6 +32,7 @@ BACKOFF_MAX = timedelta(hours=12)
 # the run, so health and alerts do not wait for retries that will never come.
 RETRIED_KINDS = frozenset({"transient", "provider", "other"})
 ERROR_LENGTH = 512
+IN_CHUNK = 500  # companies per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -304,18 +306,44 @@ def days(
     ]
 
 
-def uncollected_days(
-    conn: Connection, *, company: str, integration_id: str, stream: str, window: DateWindow
-) -> list[date]:
-    """Days of ``window`` with no successful collection (never attempted, or only failed)."""
-    collected = set(
-        conn.execute(
-            select(cov.c.day).where(
-                *_key(company, integration_id, stream),
-                cov.c.day >= window.start,
-                cov.c.day < window.end,
-                cov.c.status == "collected",
+def uncollected(
+    conn: Connection,
+    *,
+    integration_id: str,
+    day_streams: Sequence[str],
+    snapshot_streams: Sequence[str] = (),
+    windows: Mapping[str, DateWindow],
+) -> dict[str, list[date]]:
+    """Per company, the days of its window that some stream has no successful collection for.
+
+    One grouped query per :data:`IN_CHUNK` companies. A snapshot stream records only a window's last day, so its
+    earlier days are never missing; it asks for the last day only when it was never collected at all.
+    """
+    if not windows:
+        return {}
+    first = min(w.start for w in windows.values())
+    complete: dict[str, set[date]] = defaultdict(set)
+    seen_snapshot: set[str] = set()
+    companies = sorted(windows)
+    for index in range(0, len(companies), IN_CHUNK):
+        chunk = companies[index : index + IN_CHUNK]
+        base = and_(cov.c.integration_id == integration_id, cov.c.company.in_(chunk), cov.c.status == "collected")
+        if day_streams:
+            query = (
+                select(cov.c.company, cov.c.day)
+                .where(base, cov.c.stream.in_(list(day_streams)), cov.c.day >= first)
+                .group_by(cov.c.company, cov.c.day)
+                .having(func.count() == len(day_streams))
             )
-        ).scalars()
-    )
-    return [day for day in window.days() if day not in collected]
+            for company, day in conn.execute(query):
+                complete[company].add(day)
+        if snapshot_streams:
+            query = select(cov.c.company).where(base, cov.c.stream.in_(list(snapshot_streams))).distinct()
+            seen_snapshot.update(conn.execute(query).scalars())
+    missing: dict[str, list[date]] = {}
+    for company, window in windows.items():
+        days = [day for day in window.days() if day not in complete[company]] if day_streams else []
+        if snapshot_streams and company not in seen_snapshot and window.last not in days:
+            days.append(window.last)
+        missing[company] = days
+    return missing

@@ -14,7 +14,7 @@ from integration_hub.assets.partitions import companies_partitions_name
 from integration_hub.assets.streams import streams_of
 from integration_hub.backfills import backfill_request_days, ranged_runs
 from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG
-from integration_hub.sensors.activation import contiguous_chunks, make_activation_sensor
+from integration_hub.sensors.activation import make_activation_sensor
 from integration_hub.service import ConnectionService
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store
@@ -185,13 +185,3 @@ def test_days_of_an_unfinished_backfill_are_not_requested_twice(
     result = _tick(sensor, instance, hub, first.cursor)
     assert _days(result) == [["acme|2024-01-06", "acme|2024-01-07"]]
 
-
-def test_contiguous_chunks() -> None:
-    days = [date(2024, 1, d) for d in (1, 2, 3, 5, 6, 7, 8, 9, 20)]
-    assert contiguous_chunks(days, 3) == [
-        (date(2024, 1, 1), date(2024, 1, 3)),
-        (date(2024, 1, 5), date(2024, 1, 7)),
-        (date(2024, 1, 8), date(2024, 1, 9)),
-        (date(2024, 1, 20), date(2024, 1, 20)),
-    ]
-    assert contiguous_chunks([], 3) == []
