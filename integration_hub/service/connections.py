@@ -204,6 +204,11 @@ class ConnectionService:
         tested = None if skip_test else self._test_or_refuse(definition, company, settings, secrets, by, "connect")
         with self.store.engine.begin() as conn:
             current = rows.get(conn, company, integration_id, for_update=True)
+            if current is not None and current.state in ON_STATES:  # another connect won the race since our first read
+                raise StateError(
+                    f"{company}/{integration_id} is already connected (by another command at the same moment); "
+                    "use edit to change it"
+                )
             self._write(conn, definition, company, current, "connected", settings, secrets, by)
             if tested is not None and current is None:  # the test ran before the record existed
                 self._store_test(conn, company, integration_id, tested, by)

@@ -263,3 +263,20 @@ def test_rotate_key_reencrypts_and_retires_the_old_key(svc: ConnectionService, h
     with pytest.raises(SecretKeyError):
         SecretBox(old_keys).decrypt(token)
     assert ("Rotate Key", "Success") in _log(svc.store)
+
+
+def test_a_connect_that_loses_the_race_changes_nothing(svc: ConnectionService, monkeypatch) -> None:
+    """Another connect commits between this one's first read and its transaction: refused, the winner's kept."""
+    from integration_hub.store import connections as connection_rows
+
+    svc.connect("acme", "uyumsoft", UYUMSOFT, by="winner")
+    real_get = connection_rows.get
+    monkeypatch.setattr(
+        connection_rows, "get", lambda conn, c, i, for_update=False: real_get(conn, c, i) if for_update else None
+    )
+    with pytest.raises(StateError, match="already connected"):
+        svc.connect("acme", "uyumsoft", {**UYUMSOFT, "password": "GOOD-loser"}, by="loser")
+    monkeypatch.setattr(connection_rows, "get", real_get)
+    kept = svc.get("acme", "uyumsoft")
+    assert kept.state == "connected" and svc.connector_config(kept).secrets["password"] == "GOOD-pass-1"
+    assert [(a, st) for a, st in _log(svc.store) if a == "Connect"] == [("Connect", "Success")]
