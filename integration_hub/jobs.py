@@ -24,6 +24,7 @@ PARTITION_TAG = "dagster/partition"
 INTEGRATION_TAG = "hub/integration"
 COMPANY_TAG = "hub/company"
 CREDENTIAL_TAG = "hub/credential"
+SHARD_TAG = "hub/shard"  # fleet layout: "3/20", the run's shard of the integration's companies
 HUB_TAGS = (INTEGRATION_TAG, COMPANY_TAG, CREDENTIAL_TAG)
 
 
@@ -47,6 +48,16 @@ def run_tags(integration_id: str, company: str, first: date, last: date) -> dict
         RANGE_START_TAG: str(partition_key(company, first)),
         RANGE_END_TAG: str(partition_key(company, last)),
         **credential_tags(integration_id, company),
+    }
+
+
+def fleet_run_tags(integration_id: str, first: date, last: date, shard: str) -> dict[str, str]:
+    """Tags of a fleet-layout run: a day range (the companies are in its run config) and which shard it is."""
+    return {
+        RANGE_START_TAG: first.isoformat(),
+        RANGE_END_TAG: last.isoformat(),
+        INTEGRATION_TAG: integration_id,
+        SHARD_TAG: shard,
     }
 
 

@@ -15,6 +15,9 @@ Everything that differs between a laptop and production lives here, so the rest 
 * ``HUB_SCHEDULE_CRON`` (``0 2 * * *``), ``HUB_LOOKBACK_DAYS`` (3), ``HUB_SENSOR_INTERVAL_SECONDS`` (30),
   ``HUB_MAX_DAYS_PER_RUN`` (92), ``HUB_PARTITIONS_START`` (2020-01-01), ``HUB_MAX_RETRIES`` (3),
   ``HUB_RETRY_DELAY_SECONDS`` (30, doubled per retry, with jitter): the collection schedule.
+* ``HUB_PARTITIONING``: ``company_day`` (default: each stream's asset keyed by company × day, for deployments of
+  up to ~40 companies) or ``fleet`` (assets keyed by day, the companies collected as data in shards of
+  ``HUB_COMPANIES_PER_RUN``, default 500): see the README's "Choosing a layout".
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from datetime import date
 from pathlib import Path
 
 EDITIONS = ("community", "enterprise")
+COMPANY_DAY = "company_day"
+FLEET = "fleet"
+PARTITIONINGS = (COMPANY_DAY, FLEET)
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -111,20 +117,33 @@ class CollectionConfig:
     max_days_per_run: int = 92
     max_retries: int = 3
     retry_delay_seconds: int = 30
+    partitioning: str = COMPANY_DAY
+    companies_per_run: int = 500
+
+    @property
+    def fleet(self) -> bool:
+        """Assets keyed by day with the companies as data (``HUB_PARTITIONING=fleet``)."""
+        return self.partitioning == FLEET
 
     @classmethod
-    def from_env(cls) -> CollectionConfig:
-        start = os.environ.get("HUB_PARTITIONS_START") or cls.partitions_start
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CollectionConfig:
+        env = os.environ if env is None else env
+        start = env.get("HUB_PARTITIONS_START") or cls.partitions_start
         try:
             date.fromisoformat(start)
         except ValueError:
             raise SettingsError(f"HUB_PARTITIONS_START must be a date as YYYY-MM-DD, got '{start}'") from None
+        partitioning = (env.get("HUB_PARTITIONING") or COMPANY_DAY).strip().lower()
+        if partitioning not in PARTITIONINGS:
+            raise SettingsError(f"HUB_PARTITIONING must be one of {', '.join(PARTITIONINGS)}, not '{partitioning}'")
         return cls(
             partitions_start=start,
-            schedule_cron=os.environ.get("HUB_SCHEDULE_CRON") or cls.schedule_cron,
-            lookback_days=_int("HUB_LOOKBACK_DAYS", cls.lookback_days, minimum=0),
-            sensor_interval_seconds=_int("HUB_SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds),
-            max_days_per_run=_int("HUB_MAX_DAYS_PER_RUN", cls.max_days_per_run),
-            max_retries=_int("HUB_MAX_RETRIES", cls.max_retries, minimum=0),
-            retry_delay_seconds=_int("HUB_RETRY_DELAY_SECONDS", cls.retry_delay_seconds, minimum=0),
+            schedule_cron=env.get("HUB_SCHEDULE_CRON") or cls.schedule_cron,
+            lookback_days=_int("HUB_LOOKBACK_DAYS", cls.lookback_days, minimum=0, env=env),
+            sensor_interval_seconds=_int("HUB_SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds, env=env),
+            max_days_per_run=_int("HUB_MAX_DAYS_PER_RUN", cls.max_days_per_run, env=env),
+            max_retries=_int("HUB_MAX_RETRIES", cls.max_retries, minimum=0, env=env),
+            retry_delay_seconds=_int("HUB_RETRY_DELAY_SECONDS", cls.retry_delay_seconds, minimum=0, env=env),
+            partitioning=partitioning,
+            companies_per_run=_int("HUB_COMPANIES_PER_RUN", cls.companies_per_run, env=env),
         )

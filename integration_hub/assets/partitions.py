@@ -1,8 +1,10 @@
-"""Company × day partitions and the translation from partition keys to collection windows.
+"""The two partition layouts and the translation from a run's partition keys to collection windows.
 
-Each integration has its own dynamic company dimension, so an asset lists only the companies connected
-to it; the daily dimension starts at ``HUB_PARTITIONS_START`` (default 2020-01-01). Multi-partition keys
-join dimensions with ``|``, which is why company keys may never contain one.
+* ``company_day`` (default): company × day. Each integration has its own dynamic company dimension, so an asset
+  lists only the companies connected to it; the daily dimension starts at ``HUB_PARTITIONS_START`` (default
+  2020-01-01). Multi-partition keys join dimensions with ``|``, which is why company keys may never contain one.
+* ``fleet``: day only. The companies are data: a run names its shard of companies in the ``shard`` resource's run
+  config (:mod:`integration_hub.resources.shard`), and each company is collected over the run's days.
 """
 
 from __future__ import annotations
@@ -37,6 +39,21 @@ def partitions_def(integration_id: str) -> dg.MultiPartitionsDefinition:
             ),
         }
     )
+
+
+@cache
+def days_def(start: str) -> dg.DailyPartitionsDefinition:
+    """The fleet layout's partitions: one per day from ``HUB_PARTITIONS_START``, shared by every integration."""
+    return dg.DailyPartitionsDefinition(start_date=start, timezone="UTC")
+
+
+def layout_partitions_def(integration_id: str, config: CollectionConfig) -> dg.PartitionsDefinition:
+    return days_def(config.partitions_start) if config.fleet else partitions_def(integration_id)
+
+
+def day_windows(keys: Iterable[str]) -> list[DateWindow]:
+    """Fleet-layout day keys as maximal windows of consecutive days."""
+    return [window for _, window in company_windows(f"|{key}" for key in keys)]
 
 
 def partition_key(company: str, day: date) -> dg.MultiPartitionKey:
