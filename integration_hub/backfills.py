@@ -192,6 +192,12 @@ def in_flight_days(
     return dict(days)
 
 
+def first_few(names: Sequence[str], shown: int = 5) -> str:
+    """``names`` for a log line: the first ``shown`` and how many more (a tick's summary, never 10,000 names)."""
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def shard_companies(run_config: Mapping[str, Any] | None) -> list[str]:
     """The companies a fleet run or backfill names in its run config (empty: every company, or not fleet)."""
     shard = ((run_config or {}).get("resources") or {}).get(SHARD_RESOURCE) or {}

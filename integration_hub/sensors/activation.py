@@ -31,7 +31,14 @@ import dagster as dg
 
 from integration_hub.assets.partitions import companies_def, companies_partitions_name
 from integration_hub.assets.streams import StreamSpec
-from integration_hub.backfills import TRIGGER_TAG, BackfillPlan, day_blocks, in_flight_days, uncollected
+from integration_hub.backfills import (
+    TRIGGER_TAG,
+    BackfillPlan,
+    day_blocks,
+    first_few,
+    in_flight_days,
+    uncollected,
+)
 from integration_hub.connectors.base import DateWindow
 from integration_hub.jobs import fleet_run_tags, job_name
 from integration_hub.resources.hub import HubResource
@@ -40,7 +47,6 @@ from integration_hub.settings import CollectionConfig
 from integration_hub.store import connections as connection_rows
 
 TRIGGER = "activation"
-SHOWN = 5  # companies named in a tick's summary line
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,6 @@ def missing_days(
     return todo, skipped
 
 
-def _named(companies: Sequence[str]) -> str:
-    shown = ", ".join(companies[:SHOWN])
-    return shown + (f" and {len(companies) - SHOWN} more" if len(companies) > SHOWN else "")
-
-
 def make_activation_sensor(
     integration_id: str,
     streams: Sequence[StreamSpec],
@@ -144,7 +145,7 @@ def _company_day_sensor(
         plans = [BackfillPlan(integration_id, company, days, TRIGGER) for company, days in sorted(todo.items())]
         context.log.info(
             f"{len(found.windows)} collecting {integration_id} connection(s) activated: {len(plans)} backfill(s) "
-            f"requested ({_named([plan.title for plan in plans]) or 'none'}); {skipped} day(s) already in an "
+            f"requested ({first_few([plan.title for plan in plans]) or 'none'}); {skipped} day(s) already in an "
             f"unfinished backfill; {len(found.not_collecting)} not collecting"
         )
         return dg.SensorResult(
@@ -193,9 +194,10 @@ def _fleet_sensor(
                         run_config=shard_run_config(shard),
                     )
                 )
+        missing = sum(len(days) for days in todo.values())
         context.log.info(
             f"{len(found.windows)} collecting {integration_id} connection(s) activated "
-            f"({_named(sorted(found.windows)) or 'none'}): {sum(len(d) for d in todo.values())} missing company-day(s) "
+            f"({first_few(sorted(found.windows)) or 'none'}): {missing} missing company-day(s) "
             f"of {len(todo)} companies in {len(blocks)} block(s) of {config.max_days_per_run} days, {len(requests)} "
             f"run(s) requested; {skipped} company-day(s) already in unfinished work; {len(found.not_collecting)} "
             "not collecting"
