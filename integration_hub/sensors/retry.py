@@ -5,16 +5,19 @@ company failing fails neither the run nor the others, so Dagster's step retries 
 recorded instead (``hub_coverage`` days with the error, ``hub_stream_health`` with ``error_kind``,
 ``consecutive_failures`` and a doubling ``next_attempt_at``), and this sensor retries from those records.
 
-Each tick makes one query (health joined with coverage and the connection): the days whose latest attempt failed,
-for streams of collecting connections whose failure kind is retried (:data:`RETRIED_KINDS`), whose back-off has
-passed and whose consecutive failures are at most ``HUB_MAX_RETRIES``. Companies failing the same streams are
-grouped; their days are cut into the same aligned blocks the activation sensor uses, and each block into shards of
-``HUB_COMPANIES_PER_RUN``: one ``collect_<id>`` run per shard, selecting the failing streams only.
+Each tick makes one query (health joined with coverage and the connection): the days whose latest attempt failed
+(a success rewrites a day without its error), for streams of collecting connections whose last failure kind is
+retried (:data:`RETRIED_KINDS`), whose back-off has passed and whose consecutive failures are at most
+``HUB_MAX_RETRIES``. A stream that succeeded on another window since (its count back at 0) still has its failed
+days retried: an onboarding whose first block failed and second succeeded is not left with a hole. Companies failing
+the same streams are grouped; their days are cut into the same aligned blocks the activation sensor uses, and each
+block into shards of ``HUB_COMPANIES_PER_RUN``: one ``collect_<id>`` run per shard, selecting the failing streams.
 
 It cannot loop forever or queue a retry twice: each failed attempt raises ``consecutive_failures`` until it passes
-``HUB_MAX_RETRIES`` (then only the daily schedule tries again), and a run's key is derived from its streams, days,
-companies and their failure counts, so while a retry is queued or running (nothing recorded yet) the same key comes
-back and Dagster does not launch it again; the next failure changes the count, hence the key.
+``HUB_MAX_RETRIES`` (then only the daily schedule's lookback tries again), and a run's key is derived from its
+streams, days and companies with each one's failure count and last failure time, so while a retry is queued or
+running (nothing recorded yet) the same key comes back and Dagster does not launch it again; the next failure
+changes the key, and the back-off spaces the attempts.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from integration_hub.resources.shard import shard_run_config, shards
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store, schema
 from integration_hub.store.coverage import RETRIED_KINDS
+from integration_hub.store.database import as_utc
 
 TRIGGER = "retry"
 MAX_FAILED_DAYS = 200_000  # failed (company, stream, day) rows read per tick; the rest waits for the next ticks
@@ -43,12 +47,19 @@ MAX_FAILED_DAYS = 200_000  # failed (company, stream, day) rows read per tick; t
 
 @dataclass(frozen=True)
 class FailedStream:
-    """A company's stream that is due for a retry: its failed days and how many attempts failed in a row."""
+    """A company's stream that is due for a retry: its failed days, and which attempt failed last (how many in a
+    row, when): together they identify the attempt a retry follows."""
 
     company: str
     stream: str
     consecutive_failures: int
+    last_error_at: datetime | None
     days: tuple[date, ...]
+
+    @property
+    def attempt(self) -> str:
+        at = self.last_error_at.isoformat() if self.last_error_at else "-"
+        return f"{self.company}/{self.stream}#{self.consecutive_failures}@{at}"
 
 
 def due_for_retry(
@@ -60,7 +71,7 @@ def due_for_retry(
         return []
     cov, health, conns = schema.coverage, schema.stream_health, schema.connections
     query = (
-        select(cov.c.company, cov.c.stream, health.c.consecutive_failures, cov.c.day)
+        select(cov.c.company, cov.c.stream, health.c.consecutive_failures, health.c.last_error_at, cov.c.day)
         .select_from(
             health.join(
                 cov,
@@ -75,9 +86,8 @@ def due_for_retry(
             health.c.integration_id == integration_id,
             health.c.stream.in_(list(streams)),
             health.c.error_kind.in_(sorted(RETRIED_KINDS)),
-            health.c.consecutive_failures.between(1, max_retries),
-            health.c.next_attempt_at <= now,
-            or_(health.c.last_success_at.is_(None), health.c.last_error_at > health.c.last_success_at),
+            health.c.consecutive_failures <= max_retries,
+            or_(health.c.next_attempt_at.is_(None), health.c.next_attempt_at <= now),
             conns.c.state == "connected",
             cov.c.error.is_not(None),
             cov.c.day >= floor,
@@ -85,11 +95,11 @@ def due_for_retry(
         .order_by(cov.c.company, cov.c.stream, cov.c.day)
         .limit(MAX_FAILED_DAYS)
     )
-    days: dict[tuple[str, str, int], list[date]] = defaultdict(list)
+    days: dict[tuple[str, str, int, datetime | None], list[date]] = defaultdict(list)
     with store.engine.connect() as conn:
-        for company, stream, failures, day in conn.execute(query):
-            days[(company, stream, failures)].append(day)
-    return [FailedStream(company, stream, failures, tuple(d)) for (company, stream, failures), d in days.items()]
+        for company, stream, failures, failed_at, day in conn.execute(query):
+            days[(company, stream, failures, as_utc(failed_at))].append(day)
+    return [FailedStream(*key, days=tuple(found)) for key, found in days.items()]
 
 
 def retry_requests(
@@ -104,7 +114,6 @@ def retry_requests(
     for company, items in per_company.items():
         streams = tuple(sorted(item.stream for item in items))
         groups[streams][company] = {day for item in items for day in item.days}
-    failures = {(item.company, item.stream): item.consecutive_failures for item in failed}
     start = date.fromisoformat(config.partitions_start)
     requests: list[dg.RunRequest] = []
     for streams, days_by_company in sorted(groups.items()):
@@ -112,8 +121,8 @@ def retry_requests(
             parts = shards(block.companies, config.companies_per_run)
             for number, shard in enumerate(parts, start=1):
                 label = f"{number}/{len(parts)}"
-                attempt = ";".join(f"{c}:" + ",".join(str(failures[(c, s)]) for s in streams) for c in shard)
-                digest = hashlib.sha256(attempt.encode()).hexdigest()[:16]
+                attempts = ";".join(item.attempt for company in shard for item in per_company[company])
+                digest = hashlib.sha256(attempts.encode()).hexdigest()[:16]
                 requests.append(
                     dg.RunRequest(
                         run_key=f"{integration_id}:{TRIGGER}:{'+'.join(streams)}:{block.first}..{block.last}:"
