@@ -15,10 +15,11 @@ every run it launches (``execute_asset_backfill_iteration_inner(run_config=backf
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -217,15 +218,23 @@ class DayBlock:
 def day_blocks(days_by_company: Mapping[str, Iterable[date]], start: date, max_days: int) -> list[DayBlock]:
     """Cut each company's days into blocks of ``max_days`` days aligned on ``start`` (``HUB_PARTITIONS_START``),
     so repeated ticks and companies with different start dates give the same block boundaries; per block, the
-    companies with a day in it and the block's range narrowed to the days asked for. In day order."""
-    spans: dict[int, list[date]] = {}
-    members: dict[int, set[str]] = defaultdict(set)
+    companies with a day in it and the block's range narrowed to the days asked for. In day order.
+
+    Work per company is per block, not per day (a bisection finds where each block ends): 1,000 onboardings of three
+    years are 13,000 steps, not 1.1 million."""
+    spans: dict[int, tuple[date, date]] = {}
+    members: dict[int, list[str]] = defaultdict(list)
     for company, days in days_by_company.items():
-        for day in days:
-            index = (day - start).days // max_days
-            span = spans.setdefault(index, [day, day])
-            span[0], span[1] = min(span[0], day), max(span[1], day)
-            members[index].add(company)
+        ordered = sorted(days)
+        at = 0
+        while at < len(ordered):
+            index = (ordered[at] - start).days // max_days
+            end = bisect_left(ordered, start + timedelta(days=(index + 1) * max_days), at)
+            first, last = ordered[at], ordered[end - 1]
+            known = spans.get(index)
+            spans[index] = (min(known[0], first), max(known[1], last)) if known else (first, last)
+            members[index].append(company)
+            at = end
     return [DayBlock(spans[i][0], spans[i][1], tuple(sorted(members[i]))) for i in sorted(spans)]
 
 
