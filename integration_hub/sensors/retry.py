@@ -39,7 +39,7 @@ from integration_hub.resources.hub import HubResource
 from integration_hub.resources.shard import shard_run_config, shards
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store, schema
-from integration_hub.store.coverage import RETRIED_KINDS
+from integration_hub.store.coverage import BACKOFF_BASE, RETRIED_KINDS
 from integration_hub.store.database import as_utc
 
 TRIGGER = "retry"
@@ -158,11 +158,13 @@ def make_retry_sensor(
     ``RetryPolicy`` and the backfill daemon retry it)."""
     floor = date.fromisoformat(config.partitions_start)
     names = [spec.stream for spec in streams]
+    # No back-off is shorter than BACKOFF_BASE (15 min), so ticking more often than a third of it finds nothing new.
+    interval = max(config.sensor_interval_seconds, int(BACKOFF_BASE.total_seconds()) // 3)
 
     @dg.sensor(
         name=f"{integration_id}_retry_sensor",
         job_name=job_name(integration_id),
-        minimum_interval_seconds=config.sensor_interval_seconds,
+        minimum_interval_seconds=interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Collects again the failed days of {integration_id} companies whose stream failed with a "
         f"retried error kind, once its back-off is over, at most {config.max_retries} time(s) in a row.",
