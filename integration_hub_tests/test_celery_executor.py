@@ -1,5 +1,8 @@
 """Collection on real dagster-celery workers: two workers on the Karbon queue, a fleet shard run across them.
 
+The fast tests check the executor choice itself: settings, which queue each step is sent to, that the broker URL
+stays out of runs, and that the README's worker YAML is the executor's own configuration.
+
 Like production: the project's ``dagster.yaml`` on a fresh PostgreSQL database (Dagster's storage and the hub's
 tables) that the run's process and both workers reach, RabbitMQ as the broker (a virtual host of this test's own),
 ``HUB_EXECUTOR=celery``. The run is started by ``dagster job execute`` in its own process; the workers rebuild the
@@ -15,24 +18,41 @@ import signal
 import subprocess
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.events import DagsterEventType
+from dagster._core.execution.api import create_execution_plan
+from dagster._core.executor.init import InitExecutorContext
+from dagster._core.system_config.objects import ResolvedRunConfig
+from dagster._serdes import serialize_value
 from sqlalchemy import func, select
 
 from integration_hub.assets.partitions import companies_partitions_name
-from integration_hub.assets.streams import streams_of
-from integration_hub.executors import ExecutorConfig
+from integration_hub.assets.streams import STREAMS, streams_of
+from integration_hub.definitions import build_definitions
+from integration_hub.executors import (
+    CELERY,
+    DEFAULT_BACKEND,
+    DEFAULT_BROKER,
+    IN_PROCESS,
+    QUEUE_TAG,
+    ExecutorConfig,
+    collection_executor,
+    worker_config,
+)
 from integration_hub.jobs import fleet_run_tags, job_name, run_tags
 from integration_hub.resources.shard import shard_run_config
 from integration_hub.service import ConnectionService
-from integration_hub.settings import COMPANY_DAY, FLEET, HubSettings
+from integration_hub.settings import COMPANY_DAY, FLEET, HubSettings, SettingsError
 from integration_hub.store import Store, schema
 from integration_hub_tests.conftest import PROJECT_ROOT
+from integration_hub_tests.support.celery_readme import readme_block
 from integration_hub_tests.support.celery_workers import VENV_BIN, celery_workers, rabbitmq_vhost
 
 KARBON = "karbon"
@@ -40,6 +60,7 @@ COMPANIES = ("acme", "globex", "initech", "umbrella")
 DAYS = 3
 PER_DAY = 3  # the fake connector's records per day
 TEST_TAG = "hub-test/celery"
+WORKER_YAML = "<!-- celery-worker-yaml -->"
 CELERY_CONNECTOR = "integration_hub_tests.support.celery_connector:build"
 LAYOUT = COMPANY_DAY
 
@@ -124,10 +145,100 @@ def _execute(
     )
 
 
+@pytest.fixture(scope="module")
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as ephemeral:
+        yield ephemeral
+
+
+def _celery_executor(job: dg.JobDefinition, instance: dg.DagsterInstance):
+    """The executor a run of ``job`` would build (as Dagster does at run start), without running anything."""
+    resolved = ResolvedRunConfig.build(job, {})
+    return job.executor_def.executor_creation_fn(
+        InitExecutorContext(
+            job=InMemoryJob(job),
+            executor_def=job.executor_def,
+            executor_config=resolved.execution.execution_engine_config,
+            instance=instance,
+        )
+    )
+
+
+def _step_queues(job: dg.JobDefinition, instance: dg.DagsterInstance) -> dict[str, str]:
+    """Step key -> the Celery queue dagster-celery sends it to (its own rule: the step's queue tag, else the app's
+    default queue)."""
+    from dagster_celery.make_app import make_app
+
+    app = make_app(_celery_executor(job, instance).app_args())
+    plan = create_execution_plan(job)
+    return {
+        step.key: step.tags.get(QUEUE_TAG, app.conf.task_default_queue) for step in plan.get_all_steps_in_topo_order()
+    }
+
+
+def test_in_process_is_the_default() -> None:
+    cfg = ExecutorConfig.from_env({})
+    assert cfg == ExecutorConfig(IN_PROCESS, DEFAULT_BROKER, DEFAULT_BACKEND)
+    assert collection_executor(cfg, default_queue=KARBON) is dg.in_process_executor
+    defs = build_definitions(executor=cfg)
+    assert defs.resolve_job_def(job_name(KARBON)).executor_def is dg.in_process_executor
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HUB_EXECUTOR": "threads"}, "HUB_EXECUTOR must be one of in_process, celery, not 'threads'"),
+        ({"HUB_CELERY_BROKER": "127.0.0.1:5672"}, "HUB_CELERY_BROKER must be a URL starting with one of pyamqp://"),
+        ({"HUB_CELERY_BROKER": "sqs://hub:S3CRET@queue"}, "got 'sqs://…'"),
+        ({"HUB_CELERY_BACKEND": "db+sqlite:///results.db"}, "HUB_CELERY_BACKEND must be a URL starting with rpc://"),
+    ],
+)
+def test_bad_settings_are_one_line_errors_without_the_url(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        ExecutorConfig.from_env(env)
+    text = str(raised.value)
+    assert message.replace("starting with rpc://", "starting with one of rpc://") in text
+    assert "\n" not in text and "S3CRET" not in text
+
+
+def test_each_collection_job_sends_its_steps_to_its_providers_queue(instance: dg.DagsterInstance) -> None:
+    cfg = ExecutorConfig.from_env({"HUB_EXECUTOR": "celery", "HUB_CELERY_BROKER": "redis://127.0.0.1:6379/9"})
+    defs = build_definitions(executor=cfg)
+    integrations = sorted({spec.integration_id for spec in STREAMS})
+    assert KARBON in integrations and len(integrations) > 1
+    for integration_id in integrations:
+        job = defs.resolve_job_def(job_name(integration_id))
+        executor = _celery_executor(job, instance)
+        assert (executor.broker, executor.backend) == ("redis://127.0.0.1:6379/9", "rpc://")
+        queues = _step_queues(job, instance)
+        assert len(queues) == len(streams_of(integration_id))
+        assert set(queues.values()) == {integration_id}, queues
+
+
+def test_the_broker_password_stays_out_of_runs(instance: dg.DagsterInstance) -> None:
+    cfg = ExecutorConfig(kind=CELERY, broker="amqp://hub:S3CRET@rabbit.internal:5672/hub")
+    job = build_definitions(executor=cfg).resolve_job_def(job_name(KARBON))
+    run = instance.create_run_for_job(job, run_config={}, tags={"hub/integration": KARBON})
+    stored = instance.get_run_by_id(run.run_id)
+    snapshot = instance.get_job_snapshot(stored.job_snapshot_id)
+    assert "S3CRET" not in serialize_value(stored) + serialize_value(snapshot)
+    assert _celery_executor(job, instance).broker == cfg.broker  # the executor itself does have it
+
+
+def test_readme_worker_yaml_is_the_executors_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_celery.cli import get_validated_config
+
+    monkeypatch.setenv("HUB_CELERY_BROKER", "pyamqp://hub:pw@rabbit:5672/hub")
+    monkeypatch.setenv("HUB_CELERY_BACKEND", "redis://rabbit:6379/1")
+    path = tmp_path / "celery_worker.yaml"
+    path.write_text(yaml.safe_dump(readme_block(WORKER_YAML)))
+    worker = get_validated_config(str(path))  # what `dagster-celery worker start -y` writes for the worker
+    executor = worker_config(ExecutorConfig.from_env())["execution"]["config"]
+    assert {key: worker[key] for key in executor} == executor
+
+
 @pytest.mark.slow
-def test_shard_runs_on_two_celery_workers(
-    clean_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_shard_runs_on_two_celery_workers(clean_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     token = uuid.uuid4().hex[:8]
     last = datetime.now(UTC).date() - timedelta(days=1)
     first = last - timedelta(days=DAYS - 1)
@@ -144,7 +255,8 @@ def test_shard_runs_on_two_celery_workers(
             instance.add_dynamic_partitions(companies_partitions_name(KARBON), list(COMPANIES))
         names = [f"karbon-a-{token}", f"karbon-b-{token}"]
         # Both workers listen on the provider's queue only: a step routed anywhere else would never run.
-        with celery_workers(cfg, KARBON, names, env, tmp_path) as workers:
+        # Configured by the README's worker YAML (broker and backend from the environment, like production).
+        with celery_workers(cfg, KARBON, names, env, tmp_path, readme_block(WORKER_YAML)) as workers:
             workers.wait_ready()
             launched = [
                 _execute(env, tmp_path, run_config, {**tags, TEST_TAG: token}, index)

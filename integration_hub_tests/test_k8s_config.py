@@ -8,7 +8,6 @@ Kubernetes config the launcher loads is recorded instead of read. A misspelled o
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,9 @@ from dagster._serdes import ConfigurableClassData
 from dagster_k8s import K8sRunLauncher
 
 from integration_hub_tests.conftest import PROJECT_ROOT
+from integration_hub_tests.support.celery_readme import readme_block
 
 MARKER = "<!-- k8s-run-launcher -->"
-
-
-def readme_block(marker: str) -> dict[str, Any]:
-    """The YAML of the fenced block right after ``marker`` in README.md."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    assert readme.count(marker) == 1, f"README.md must have exactly one {marker}"
-    found = re.search(re.escape(marker) + r"\s*```yaml\n(.*?)\n```", readme, re.DOTALL)
-    assert found, f"no ```yaml block right after {marker}"
-    return yaml.safe_load(found.group(1))
 
 
 def _instance_dir(tmp_path: Path, block: dict[str, Any]) -> Path:

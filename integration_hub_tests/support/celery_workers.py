@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -97,12 +98,18 @@ class WorkerGroup:
 
 @contextmanager
 def celery_workers(
-    cfg: ExecutorConfig, queue: str, names: Sequence[str], env: Mapping[str, str], workdir: Path
+    cfg: ExecutorConfig,
+    queue: str,
+    names: Sequence[str],
+    env: Mapping[str, str],
+    workdir: Path,
+    config: Mapping[str, Any] | None = None,
 ) -> Iterator[WorkerGroup]:
     """``dagster-celery worker start`` once per name, each listening on ``queue`` only, one step at a time,
-    configured by the executor's own worker YAML; every worker's process group is killed on exit."""
+    configured by ``config`` (a worker YAML document; default: the executor's own, :func:`worker_config`);
+    every worker's process group is killed on exit."""
     config_yaml = workdir / "celery_worker.yaml"
-    config_yaml.write_text(yaml.safe_dump(worker_config(cfg)))
+    config_yaml.write_text(yaml.safe_dump(dict(config) if config is not None else worker_config(cfg)))
     group = WorkerGroup(cfg)
     worker_env = {**env, "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"}  # the CLI runs `celery`
     try:
