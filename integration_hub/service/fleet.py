@@ -111,7 +111,7 @@ def fleet_summary(
 
     Integrations that collect nothing (alert channels) are left out.
     """
-    collected = [i for i in expected_streams if integration_id is None or i == integration_id]
+    collected = [i for i, names in expected_streams.items() if names and integration_id in (None, i)]
     if integration_id is not None and not collected:
         raise ValidationError(f"{integration_id} collects nothing: it has no fleet summary")
     with store.engine.connect() as conn:

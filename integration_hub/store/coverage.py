@@ -481,7 +481,7 @@ def connection_streams(conn: Connection, *, integration_ids: Iterable[str] | Non
                 ConnectionStreams(company, integration_id, state, start_date, as_utc(connected_at), tuple(streams))
             )
 
-    for row in conn.execute(query).tuples():
+    for row in conn.execute(query):
         if head is None or row[0] != head[0] or row[1] != head[1]:
             close()
             head, streams = row[:5], []
