@@ -92,6 +92,7 @@ class LoadedFleet:
     health_rows: int
     inventory_rows: int
     inventory_companies: tuple[str, ...]
+    inventory_days: int  # the inventory covers ``today - inventory_days`` .. yesterday
     behind_days: int
     expected: dict[str, Expected] = field(default_factory=dict)
     profiles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # profile -> e-invoice companies
@@ -312,6 +313,7 @@ def populate_hub(
         health_rows=len(health_rows),
         inventory_rows=inventory_rows,
         inventory_companies=with_inventory,
+        inventory_days=inventory_days,
         behind_days=behind_days,
         expected=_expect(plans, health, today, now, behind_days),
         profiles={name: tuple(values) for name, values in profiles.items()},
