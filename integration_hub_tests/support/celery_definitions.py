@@ -11,6 +11,11 @@ from integration_hub import connectors
 
 connectors.CONNECTORS["karbon"] = "integration_hub_tests.support.celery_connector:build"
 
+import dagster as dg  # noqa: E402
+
 from integration_hub.definitions import build_definitions  # noqa: E402 - after the routing above
+from integration_hub.resources.shard import SHARD_RESOURCE, FleetShard  # noqa: E402
 
 defs = build_definitions()
+if SHARD_RESOURCE not in (defs.resources or {}):  # main's definitions do not bind the fleet shard resource yet
+    defs = dg.Definitions.merge(defs, dg.Definitions(resources={SHARD_RESOURCE: FleetShard()}))
