@@ -36,8 +36,9 @@ DEFAULT_BROKER = "pyamqp://guest@127.0.0.1:5672//"
 DEFAULT_BACKEND = "rpc://"
 BROKER_SCHEMES = ("pyamqp", "amqp", "amqps", "redis", "rediss")
 BACKEND_SCHEMES = ("rpc", "redis", "rediss")
-QUEUE_TAG = "dagster-celery/queue"  # dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG (not imported: optional package)
-DEFAULT_QUEUE = "dagster"  # dagster-celery's queue for a step without the tag, in a job with no default of its own
+# dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG, not imported: dagster-celery is loaded only when chosen. A step
+# without it goes to its job's default queue, dagster-celery's "dagster" unless the job sets one.
+QUEUE_TAG = "dagster-celery/queue"
 
 # Celery settings of both sides (executor and workers). A worker reserves one step at a time (dagster-celery's
 # prefetch of 1); a step is acknowledged when it starts, not when it ends: a collection can run for hours, longer
