@@ -29,8 +29,9 @@ from typing import Any
 import dagster as dg
 
 from integration_hub.assets.partitions import company_windows, day_windows, days_def, partitions_def
-from integration_hub.assets.streams import OWNER, StreamSpec
+from integration_hub.assets.streams import OWNER, StreamSpec, streams_of
 from integration_hub.connectors.base import CollectStats, DateWindow
+from integration_hub.executors import queue_tags
 from integration_hub.resources.hub import HubResource
 from integration_hub.resources.shard import FleetShard
 from integration_hub.service.collection import CollectionService, Outcome, WindowResult
@@ -102,6 +103,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=config.max_days_per_run),
         check_specs=check_specs,
         tags={"hub/integration": spec.integration_id, "hub/stream": spec.stream},
+        op_tags=queue_tags(spec.integration_id),  # on Celery, backfill runs' steps go to the provider's queue
         output_required=False,  # partitions before the start date end with a skip, not a materialization
     )
     if config.fleet:
@@ -160,22 +162,29 @@ def _collect_fleet(
         companies = sorted(records)
     held = svc.backing_off(spec.integration_id, spec.stream, utcnow()) if shard.respect_backoff else {}
     run = _RunTotals()
-    results: list[WindowResult] = []
-    per_day: Counter[str] = Counter()
     waiting = sorted(company for company in companies if company in held)
     if waiting:
         context.log.info(f"{len(waiting)} companies' {spec.stream} back off after failures: {', '.join(waiting[:10])}")
-    for company in companies:
-        if company in held:
-            continue
-        for window in windows:
-            result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=True)
+    todo = [(company, window) for company in _rotated(companies, spec) if company not in held for window in windows]
+    results: list[WindowResult] = []
+    busy: list[tuple[str, DateWindow]] = []
+    for company, window in todo:
+        result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=True)
+        if result.outcome is Outcome.BUSY:
+            busy.append((company, window))  # another step or run has it: come back once the pass is done
+        else:
             results.append(result)
-            if result.ok:
-                run.add(result)
-                per_day.update({day.isoformat(): n for day, n in _rows_per_day(result)})
-            elif result.outcome is not Outcome.SKIPPED:
-                context.log.warning(f"{result.label}: {result.outcome}: {result.message}")
+    for company, window in busy:
+        results.append(
+            _collect_window(context, svc, spec, company, window, records.get(company), fleet=True, wait=True)
+        )
+    per_day: Counter[str] = Counter()
+    for result in results:
+        if result.ok:
+            run.add(result)
+            per_day.update({day.isoformat(): n for day, n in _rows_per_day(result)})
+        elif result.outcome is not Outcome.SKIPPED:
+            context.log.warning(f"{result.label}: {result.outcome}: {result.message}")
     problems = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.BUSY, Outcome.REFUSED)]
     if not any(r.ok for r in results):
         if problems:
@@ -205,9 +214,11 @@ def _collect_window(
     record: ConnectionRecord | None,
     *,
     fleet: bool,
+    wait: bool = False,
 ) -> WindowResult:
     """One window through the service. A fleet run clips it to the start date (the run's days are the shard's, not
-    the company's) and does not wait for a credential another run holds: that run or the next attempt collects it."""
+    the company's) and first tries its companies without waiting for a credential in use elsewhere (``wait``: the
+    second try, with the lease's bounded wait)."""
     return svc.collect(
         company=company,
         integration_id=spec.integration_id,
@@ -217,9 +228,18 @@ def _collect_window(
         record=record,
         snapshot=spec.snapshot,
         clip_to_start=fleet,
-        lease_wait=0 if fleet else None,
+        lease_wait=0 if fleet and not wait else None,
         log=context.log,
     )
+
+
+def _rotated(companies: list[str], spec: StreamSpec) -> list[str]:
+    """The shard's companies starting at an offset per stream, so that the steps of one run executing in parallel
+    (Celery) start on different companies instead of queueing on the same credential."""
+    streams = streams_of(spec.integration_id)
+    position = next((i for i, other in enumerate(streams) if other.stream == spec.stream), 0)
+    offset = len(companies) * position // max(len(streams), 1)
+    return companies[offset:] + companies[:offset]
 
 
 def _finish(

@@ -202,7 +202,9 @@ class CollectionService:
             self,
             company=company,
             integration_id=integration_id,
-            run_id=run_id,
+            # The holder is the run *and* the stream: two steps of one run on two Celery workers must not share a
+            # credential (its rate limit is per process), nor release each other's lease.
+            run_id=f"{run_id}/{stream}",
             ttl=timedelta(seconds=self.lease.ttl_seconds),
             wait=self.lease.wait_seconds if lease_wait is None else lease_wait,
             poll=self.lease.poll_seconds,

@@ -220,3 +220,36 @@ def fake_window():
     from integration_hub.connectors.base import DateWindow
 
     return DateWindow.inclusive(JAN_1, JAN_1 + timedelta(days=1))
+
+
+def test_a_company_whose_credential_is_busy_is_collected_at_the_end_of_the_pass(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    import threading
+    import time
+
+    from integration_hub.service.collection import CollectionService
+
+    for company in ("acme", "bolt", "crux"):
+        connect(store, company)
+    service = CollectionService(store)
+    assert service.take_lease("acme", "uyumsoft", "another-run/invoices", timedelta(seconds=30)) is None
+    done = threading.Event()
+
+    def give_back_once_the_others_are_collected() -> None:  # the other run ends while this one works
+        while not done.is_set() and ("collect", "crux:2024-01-01..2024-01-05") not in fake_connectors:
+            time.sleep(0.05)
+        service.release_lease("acme", "uyumsoft", "another-run/invoices")
+
+    other_run = threading.Thread(target=give_back_once_the_others_are_collected)
+    other_run.start()
+    hub = hub_resource(hub_settings).model_copy(update={"lease_poll_seconds": 0.2})
+    try:
+        result = materialize_fleet([asset], instance, hub, [], JAN_1, JAN_5)
+    finally:
+        done.set()
+        other_run.join()
+    assert result.success
+    calls = [target for kind, target in fake_connectors if kind == "collect"]
+    assert calls[-1].startswith("acme:")  # not skipped: collected last, after waiting for the lease
+    assert _rows_by_company(store) == {"acme": 15, "bolt": 15, "crux": 15}

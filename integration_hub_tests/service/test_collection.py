@@ -80,3 +80,14 @@ def test_gaps_for_many_companies_come_from_coverage(store: Store, fake_connector
         "uyumsoft", "invoices", {"acme": date(2024, 1, 6), "bolt": date(2024, 1, 2), "ghost": WINDOW.last}
     )
     assert gaps == {"acme": [date(2024, 1, 6)], "bolt": [date(2024, 1, 1), date(2024, 1, 2)], "ghost": []}
+
+
+def test_two_streams_of_one_run_never_share_a_credential(store: Store, fake_connectors) -> None:
+    """On Celery two steps of one run execute at once on two workers, each with its own rate limiter."""
+    connect(store, "acme")
+    service = CollectionService(store)
+    assert service.take_lease("acme", "uyumsoft", "run-7/time", timedelta(minutes=5)) is None
+    result = service.collect(
+        company="acme", integration_id="uyumsoft", stream="invoices", window=WINDOW, run_id="run-7", lease_wait=0
+    )
+    assert result.outcome is Outcome.BUSY and "in use by run run-7/time" in (result.message or "")
