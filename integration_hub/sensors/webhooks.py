@@ -9,6 +9,10 @@ Contacts, content items and accounting details are partitioned by modification d
 day is exactly the partition that changed; for work items and invoices (partitioned by start and
 invoice date) the event's day is the best available hint, and the daily schedule's lookback covers the
 rest.
+
+In the fleet layout the (company, day) groups with the same day and pillars are collected together: one run per
+shard of ``HUB_COMPANIES_PER_RUN`` companies, so a burst of notifications from thousands of companies is a handful
+of runs, not one per company. The tick reads the connections concerned in one query.
 """
 
 from collections import defaultdict
@@ -17,9 +21,11 @@ from datetime import date
 import dagster as dg
 
 from integration_hub.assets.partitions import companies_partitions_name
-from integration_hub.jobs import job_name, run_tags
+from integration_hub.jobs import fleet_run_tags, job_name, run_tags
 from integration_hub.resources.hub import HubResource
+from integration_hub.resources.shard import shard_run_config, shards
 from integration_hub.settings import CollectionConfig
+from integration_hub.store import connections as connection_rows
 
 KARBON_EVENT_STREAMS: dict[str, tuple[str, ...]] = {
     "Contact": ("contacts", "accounting", "content_items"),
@@ -50,7 +56,6 @@ def make_webhook_sensor(integration_id: str, event_streams: dict[str, tuple[str,
         events = hub.inbox_after(integration_id, cursor)
         if not events:
             return dg.SkipReason(f"no new {integration_id} webhook notifications after {cursor}")
-        known = set(context.instance.get_dynamic_partitions(companies_partitions_name(integration_id)))
         streams: dict[tuple[str, date], set[str]] = defaultdict(set)
         ignored = 0
         for event in events:
@@ -59,21 +64,47 @@ def make_webhook_sensor(integration_id: str, event_streams: dict[str, tuple[str,
                 ignored += 1
                 continue
             streams[(event.company, event.event_at.date())].update(pillars)
-        requests = []
+        with hub.store.engine.connect() as conn:
+            records = connection_rows.get_many(conn, integration_id, {company for company, _ in streams})
+        known = (
+            None
+            if config.fleet
+            else set(context.instance.get_dynamic_partitions(companies_partitions_name(integration_id)))
+        )
+        wanted: dict[tuple[date, tuple[str, ...]], list[str]] = defaultdict(list)
         for (company, day), pillars in sorted(streams.items()):
-            record = hub.connection(company, integration_id)
-            if record is None or not record.collecting or company not in known:
+            record = records.get(company)
+            if record is None or not record.collecting or (known is not None and company not in known):
                 continue
             if record.start_date is None or day < record.start_date:
                 continue
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{integration_id}:webhook:{company}:{day}:{events[-1].id}",
-                    job_name=job_name(integration_id),
-                    asset_selection=[dg.AssetKey([integration_id, p]) for p in sorted(pillars)],
-                    tags={**run_tags(integration_id, company, day, day), "hub/trigger": "webhook"},
+            wanted[(day, tuple(sorted(pillars)))].append(company)
+        requests = []
+        for (day, pillars), companies in sorted(wanted.items()):
+            selection = [dg.AssetKey([integration_id, p]) for p in pillars]
+            if not config.fleet:
+                requests.extend(
+                    dg.RunRequest(
+                        run_key=f"{integration_id}:webhook:{company}:{day}:{events[-1].id}",
+                        job_name=job_name(integration_id),
+                        asset_selection=selection,
+                        tags={**run_tags(integration_id, company, day, day), "hub/trigger": "webhook"},
+                    )
+                    for company in companies
                 )
-            )
+                continue
+            groups = shards(companies, config.companies_per_run)
+            for index, shard in enumerate(groups, start=1):
+                label = f"{index}/{len(groups)}"
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{integration_id}:webhook:{day}:{'+'.join(pillars)}:{events[-1].id}:{label}",
+                        job_name=job_name(integration_id),
+                        asset_selection=selection,
+                        tags={**fleet_run_tags(integration_id, day, day, label), "hub/trigger": "webhook"},
+                        run_config=shard_run_config(shard),
+                    )
+                )
         if ignored:
             context.log.info(f"ignored {ignored} notification(s) of types that change no collected stream")
         return dg.SensorResult(run_requests=requests, cursor=str(events[-1].id))

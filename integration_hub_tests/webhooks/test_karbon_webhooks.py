@@ -137,3 +137,31 @@ def test_sensor_turns_notifications_into_targeted_day_runs(receiver: httpx.Clien
         assert paused.run_requests == []  # a paused connection gets no runs
         with dg.build_sensor_context(instance=instance, cursor=paused.cursor, resources={"hub": hub}) as context:
             assert isinstance(sensor(context), dg.SkipReason)
+
+
+def test_fleet_layout_collects_the_companies_of_a_day_together(receiver: httpx.Client, hub_settings) -> None:
+    contact = _event("c1", "Contact", "2024-08-01T10:00:00Z")
+    user = _event("u1", "User", "2024-08-02T10:00:00Z")
+    assert _post(receiver, "globex", contact).status_code == 200
+    assert _post(receiver, "acme", contact, signature_for(contact, SIGNING_KEY)).status_code == 200
+    assert _post(receiver, "acme", user, signature_for(user, SIGNING_KEY)).status_code == 200
+    sensor = make_webhook_sensor("karbon", KARBON_EVENT_STREAMS, CollectionConfig(partitioning="fleet"))
+    hub = hub_resource(hub_settings)
+    # No company partitions exist in the fleet layout.
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(instance=instance, cursor=None, resources={"hub": hub}) as context,
+    ):
+        result = sensor(context)
+    runs = {
+        tuple(sorted(k.path[-1] for k in r.asset_selection)): (
+            r.tags[RANGE_START_TAG],
+            r.tags[RANGE_END_TAG],
+            r.run_config["resources"]["shard"]["config"]["companies"],
+        )
+        for r in result.run_requests
+    }
+    assert runs == {  # one run for both companies' contact changes of the day, one for acme's user change
+        ("accounting", "contacts", "content_items"): ("2024-08-01", "2024-08-01", ["acme", "globex"]),
+        ("tenant",): ("2024-08-02", "2024-08-02", ["acme"]),
+    }
