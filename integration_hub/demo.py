@@ -224,22 +224,34 @@ def data_plane(first: date, last: date) -> None:
     from integration_hub.definitions import build_definitions
     from integration_hub.executors import ExecutorConfig
     from integration_hub.instance import ensure_embedded_instance
-    from integration_hub.local_runs import activation_tick, execute_backfill
+    from integration_hub.local_runs import activation_tick, execute_backfill, execute_run
     from integration_hub.resources.hub import HubResource
-    from integration_hub.settings import HubSettings
+    from integration_hub.settings import CollectionConfig, HubSettings
 
     settings = HubSettings.from_env()
     dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster")))
     ensure_embedded_instance(dagster_home)
     hub = HubResource(hub_home=str(settings.home), database_url=settings.database_url)
-    defs = build_definitions(hub=hub, executor=ExecutorConfig())  # in this process, whatever HUB_EXECUTOR says
+    config = CollectionConfig.from_env()
+    defs = build_definitions(config, hub=hub, executor=ExecutorConfig())  # in this process, whatever HUB_EXECUTOR says
     print(f"\n# collecting {first} .. {last} through Dagster (instance: {dagster_home})", flush=True)
     with dg.DagsterInstance.get() as instance:
         for integration_id, requests in activation_tick(defs, instance, hub).items():
+            run_config = None
             if not requests:  # already collected: re-collect the week, an idempotent replace
-                plan = BackfillPlan(integration_id, COMPANY, tuple(DateWindow.inclusive(first, last).days()), "demo")
+                days = tuple(DateWindow.inclusive(first, last).days())
+                plan = BackfillPlan(
+                    integration_id, COMPANY, days, "demo", config.partitions_start if config.fleet else None
+                )
                 requests = [plan.run_request([spec.asset_key for spec in streams_of(integration_id)])]
+                run_config = plan.run_config
             for request in requests:
+                if request.asset_graph_subset is None:  # the fleet layout's sensor requests shard runs, not backfills
+                    summary = execute_run(defs, instance, integration_id, request)
+                    print(f"    {summary.line()}", flush=True)
+                    if not summary.success:
+                        raise SystemExit(f"demo: run {summary.first_key} .. {summary.last_key} failed; see `make ui`")
+                    continue
                 outcome = execute_backfill(
                     defs,
                     instance,
@@ -249,6 +261,7 @@ def data_plane(first: date, last: date) -> None:
                         f"  backfill {backfill_id}: {len(runs)} ranged run(s)", flush=True
                     ),
                     on_run=lambda summary: print(f"    {summary.line()}", flush=True),
+                    run_config=run_config,
                 )
                 if not outcome.success:
                     raise SystemExit(f"demo: backfill {outcome.backfill_id} ({outcome.title}) failed; see `make ui`")
