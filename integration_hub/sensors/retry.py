@@ -179,9 +179,7 @@ def _became_due_after(since: datetime | None) -> list[ColumnElement[bool]]:
     ]
 
 
-def not_in_flight(
-    failed: Sequence[FailedStream], busy: Mapping[str, set[date]]
-) -> tuple[list[FailedStream], bool]:
+def not_in_flight(failed: Sequence[FailedStream], busy: Mapping[str, set[date]]) -> tuple[list[FailedStream], bool]:
     """``failed`` without the days queued or running fleet runs already cover (``busy``, from
     :func:`integration_hub.backfills.in_flight_days`; ``""`` is a run of every company), and whether any were
     held back."""
