@@ -108,6 +108,7 @@ def _day_row(
         "attempted_at": now,
         "run_id": run_id,
         "error": error,
+        "failures": 0 if error is None else 1,
     }
 
 
@@ -163,7 +164,8 @@ def record_failed(
     now: datetime,
 ) -> StreamHealth:
     """A window whose collection failed: its days keep their last successful rows (and say so), days never
-    collected are marked failed; the stream's failure count grows and its next attempt backs off."""
+    collected are marked failed; each day's ``failures`` grows (a success resets it), the stream's failure count
+    grows and its next attempt backs off."""
     message = _clip(error)
     days = list(window.days())
     key = _key(company, integration_id, stream)
@@ -172,7 +174,7 @@ def record_failed(
         conn.execute(
             update(cov)
             .where(*key, cov.c.day.in_(sorted(known)))
-            .values(attempted_at=now, error=message, run_id=run_id)
+            .values(attempted_at=now, error=message, run_id=run_id, failures=cov.c.failures + 1)
         )
     fresh = [day for day in days if day not in known]
     if fresh:

@@ -168,7 +168,9 @@ webhook_inbox = Table(
 # Coverage: one row per (company, integration, stream, day) a collection attempted, written in the same
 # transaction as the day's inventory rows (or with the failure), empty days included, so "collected, empty"
 # and "never collected" differ. ``collected_at``/``rows`` describe the last success; ``attempted_at``/
-# ``error`` the last attempt (an error newer than the success means the day's last attempt failed).
+# ``error`` the last attempt (an error newer than the success means the day's last attempt failed); ``failures``
+# the failed attempts since the day was last collected (bounds the fleet retry sensor's retries per day). The
+# partial index holds only the days whose latest attempt failed: what the retry sensor reads.
 coverage = Table(
     "hub_coverage",
     metadata,
@@ -182,7 +184,17 @@ coverage = Table(
     Column("attempted_at", DateTime(timezone=True), nullable=False),
     Column("run_id", String(64), nullable=True),
     Column("error", String(512), nullable=True),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("status IN ('collected', 'failed')", name="status"),
+    Index(
+        "ix_hub_coverage_failed",
+        "integration_id",
+        "company",
+        "stream",
+        "day",
+        sqlite_where=text("error IS NOT NULL"),
+        postgresql_where=text("error IS NOT NULL"),
+    ),
 )
 
 # One row per (company, integration, stream): what health, alerts and back-off read, so that questions about

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.test_utils import create_run_for_test
 
 from integration_hub.assets.streams import streams_of
 from integration_hub.backfills import shard_companies
@@ -189,3 +190,85 @@ def test_the_cursor_limits_a_tick_to_what_became_due_since_the_last_one(
     ConnectionService(store).edit("bravo", "uyumsoft", {"password": "GOOD-new"}, by="tester")
     edited = _tick(_sensor(now=datetime.now(UTC) + timedelta(seconds=1)), instance, hub, quiet.cursor)
     assert [shard_companies(r.run_config) for r in edited.run_requests] == [["bravo"]]
+
+
+def test_a_day_that_keeps_failing_is_retried_max_retries_times_even_when_other_days_succeed_in_between(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    connect(store, company="alpha")
+    hub = hub_resource(hub_settings)
+    retried: list[bool] = []
+    for cycle in range(4):  # each day: day 2 fails again, the 02:00 schedule collects yesterday fine (count 0)
+        at = NOW + timedelta(days=cycle)
+        _fail(store, "alpha", 2, 2, at=at - timedelta(hours=2))
+        _collected(store, "alpha", 5 + cycle, 5 + cycle, at - timedelta(hours=1))
+        result = _tick(_sensor(now=at), instance, hub)
+        retried.append(("2024-01-02", "2024-01-02", ["alpha"], [INVOICES]) in _runs(result))
+    # The first failure and HUB_MAX_RETRIES=2 retries; then the day waits for a person (or a success resets it).
+    assert retried == [True, True, False, False]
+    _collected(store, "alpha", 2, 2, NOW + timedelta(days=4))
+    _fail(store, "alpha", 2, 2, at=NOW + timedelta(days=4, hours=1))
+    again = _tick(_sensor(now=NOW + timedelta(days=4, hours=2)), instance, hub)
+    assert _runs(again) == [("2024-01-02", "2024-01-02", ["alpha"], [INVOICES])]
+
+
+def test_days_a_queued_retry_covers_are_not_requested_again_when_another_window_succeeds_meanwhile(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    connect(store, company="alpha")
+    hub = hub_resource(hub_settings)
+    _fail(store, "alpha", 9, 9, at=NOW - timedelta(hours=2))
+    first = _tick(_sensor(), instance, hub)
+    assert _runs(first) == [("2024-01-09", "2024-01-09", ["alpha"], [INVOICES])]
+    # The daily schedule collects another window fine (the stream's count back at 0) while the retry is queued:
+    # the failed day's own state did not change, so neither does the retry's key.
+    _collected(store, "alpha", 10, 10, NOW - timedelta(hours=1))
+    assert [r.run_key for r in _tick(_sensor(), instance, hub).run_requests] == [first.run_requests[0].run_key]
+    request = first.run_requests[0]
+    run = create_run_for_test(
+        instance,
+        job_name="collect_uyumsoft",
+        tags=request.tags,
+        run_config=request.run_config,
+        status=dg.DagsterRunStatus.NOT_STARTED,
+    )
+    held = _tick(_sensor(), instance, hub)
+    assert not held.run_requests  # the unstarted run covers alpha's day 9
+    # Held back days keep the cursor where it was: once the run is over (it recorded nothing), they are read again.
+    instance.report_run_failed(run)
+    after = _tick(_sensor(now=NOW + timedelta(minutes=5)), instance, hub, held.cursor)
+    assert _runs(after) == [("2024-01-09", "2024-01-09", ["alpha"], [INVOICES])]
+
+
+def test_a_tick_that_hits_the_row_limit_reads_on_from_there_on_the_next_ticks(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    names = [f"co{index}" for index in range(5)]
+    for company in names:
+        connect(store, company=company)
+        _fail(store, company, 9, 10)  # 2 failed days each: 10 rows, read 3 per tick
+    with store.engine.begin() as conn:  # connected before all of it
+        conn.execute(schema.connections.update().values(updated_at=NOW - timedelta(days=1)))
+    hub = hub_resource(hub_settings)
+    requested: set[tuple[str, str]] = set()
+    cursor = None
+    for minutes in range(0, 30, 5):
+        sensor = make_retry_sensor(
+            "uyumsoft",
+            streams_of("uyumsoft"),
+            CONFIG,
+            now=lambda m=minutes: NOW + timedelta(minutes=m),
+            max_failed_days=3,
+        )
+        result = _tick(sensor, instance, hub, cursor)
+        cursor = result.cursor
+        for first, last, companies, _ in _runs(result):
+            days = {d for d in ("2024-01-09", "2024-01-10") if first <= d <= last}
+            requested |= {(company, day) for company in companies for day in days}
+    # Every company's failed days were requested over 4 ticks (3 + 3 + 3 + 1 rows), none lost to the limit.
+    assert requested == {(company, day) for company in names for day in ("2024-01-09", "2024-01-10")}
+    # Once everything was read, the cursor moved on: nothing more became due.
+    later = make_retry_sensor(
+        "uyumsoft", streams_of("uyumsoft"), CONFIG, now=lambda: NOW + timedelta(hours=1), max_failed_days=3
+    )
+    assert not _tick(later, instance, hub, cursor).run_requests
