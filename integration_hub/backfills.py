@@ -5,13 +5,21 @@ The activation sensor requests these backfills from the daemon; ``local_runs`` a
 execute them in process on the embedded instance. All three use this module, so a backfill looks the same in the
 Backfills tab whoever started it: the hub's run tags (without the range tags, which each ranged run gets from
 the asset's ``BackfillPolicy``) plus ``hub/trigger``, and a title naming the integration, company and days.
+
+In the fleet layout (assets keyed by day) a company's backfill targets the days only and names the company in its
+run config (``shard_run_config([company])``); Dagster's asset backfill daemon gives a backfill's ``run_config`` to
+every run it launches (``execute_asset_backfill_iteration_inner(run_config=backfill.run_config)`` in
+``dagster/_core/execution/asset_backfill.py``), so the daemon's ranged runs collect that company only.
+:func:`day_blocks` is how the fleet sensors cut many companies' missing days into runs.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
@@ -19,25 +27,45 @@ from dagster._core.definitions.automation_tick_evaluation_context import build_r
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
 
-from integration_hub.assets.partitions import company_windows, partition_key, partitions_def
+from integration_hub.assets.partitions import day_windows, days_def, partition_key, partitions_def
 from integration_hub.assets.streams import StreamSpec
 from integration_hub.connectors.base import DateWindow
-from integration_hub.jobs import RANGE_END_TAG, RANGE_START_TAG, run_tags
+from integration_hub.jobs import INTEGRATION_TAG, RANGE_END_TAG, RANGE_START_TAG, run_tags
+from integration_hub.resources.shard import SHARD_RESOURCE, shard_run_config
 from integration_hub.store import Store, coverage
 
 TRIGGER_TAG = "hub/trigger"
 TITLE_TAG = "hub/backfill_title"  # the sensor daemon cannot give a backfill a title, so the tag carries it
 IN_FLIGHT = (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING)
+UNFINISHED_RUNS = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
 
 
 @dataclass(frozen=True)
 class BackfillPlan:
-    """One connection's days to collect, as a Dagster backfill."""
+    """One connection's days to collect, as a Dagster backfill.
+
+    ``fleet_start`` is the fleet layout's ``HUB_PARTITIONS_START`` (its assets are keyed by day from there); left
+    ``None``, the backfill targets the company × day partitions of the default layout."""
 
     integration_id: str
     company: str
     days: tuple[date, ...]
     trigger: str
+    fleet_start: str | None = None
+
+    @property
+    def fleet(self) -> bool:
+        return self.fleet_start is not None
+
+    @property
+    def run_config(self) -> dict[str, Any] | None:
+        """Fleet: the run config naming the company (given to each of the backfill's runs); else none."""
+        return shard_run_config([self.company]) if self.fleet else None
 
     @property
     def first(self) -> date:
@@ -54,7 +82,7 @@ class BackfillPlan:
 
     @property
     def description(self) -> str:
-        windows = ", ".join(str(w) for _, w in company_windows(str(partition_key(self.company, d)) for d in self.days))
+        windows = ", ".join(str(w) for w in day_windows(d.isoformat() for d in self.days))
         return (
             f"Collects every {self.integration_id} stream of {self.company} for {len(self.days)} day(s): {windows}. "
             f"Started by {self.trigger}; split into ranged runs by the assets' BackfillPolicy."
@@ -68,8 +96,12 @@ class BackfillPlan:
         return {**tags, TRIGGER_TAG: self.trigger, TITLE_TAG: self.title.replace('"', "'")}
 
     def subset(self, asset_keys: Iterable[dg.AssetKey]) -> AssetGraphSubset:
-        keys = [str(partition_key(self.company, day)) for day in self.days]
-        partitions = partitions_def(self.integration_id).subset_with_partition_keys(keys)
+        if self.fleet_start is not None:
+            keys = [day.isoformat() for day in self.days]
+            partitions = days_def(self.fleet_start).subset_with_partition_keys(keys)
+        else:
+            keys = [str(partition_key(self.company, day)) for day in self.days]
+            partitions = partitions_def(self.integration_id).subset_with_partition_keys(keys)
         return AssetGraphSubset(partitions_subsets_by_asset_key={key: partitions for key in asset_keys})
 
     def run_request(self, asset_keys: Iterable[dg.AssetKey]) -> dg.RunRequest:
@@ -88,7 +120,7 @@ class BackfillPlan:
             asset_graph_subset=self.subset(asset_keys),
             title=self.title,
             description=self.description,
-            run_config=None,
+            run_config=self.run_config,
         )
 
 
@@ -118,17 +150,83 @@ def _days_of(subset: AssetGraphSubset) -> list[tuple[str, date]]:
     return sorted(pairs)
 
 
-def in_flight_days(instance: dg.DagsterInstance, integration_id: str, company: str) -> set[date]:
-    """Days an unfinished backfill of this connection already targets (one query on the backfill table)."""
+def in_flight_days(
+    instance: dg.DagsterInstance, integration_id: str, companies: Iterable[str] | None = None, *, runs: bool = False
+) -> dict[str, set[date]]:
+    """Per company, the days unfinished work of ``integration_id`` already targets: one query on the backfill
+    table (unfinished, tagged with the integration), grouped by company here, and with ``runs`` (the fleet layout,
+    whose sensors request runs, not backfills) one on the run table for queued and running runs. A fleet
+    backfill or run names its companies in run config; one naming none (every company) is listed under ``""``.
+    ``companies`` narrows the answer."""
+    wanted = None if companies is None else set(companies)
+    days: dict[str, set[date]] = defaultdict(set)
+
+    def add(who: str, targeted: Iterable[date]) -> None:
+        if wanted is None or who in wanted or who == "":
+            days[who].update(targeted)
+
     backfills = instance.get_backfills(
-        filters=BulkActionsFilter(statuses=list(IN_FLIGHT), tags={"hub/credential": f"{integration_id}.{company}"})
+        filters=BulkActionsFilter(statuses=list(IN_FLIGHT), tags={INTEGRATION_TAG: integration_id})
     )
-    days: set[date] = set()
     for backfill in backfills:
         data = backfill.asset_backfill_data
-        if data is not None:
-            days.update(day for who, day in _days_of(data.target_subset) if who == company)
-    return days
+        if data is None:
+            continue
+        by_company: dict[str, set[date]] = defaultdict(set)
+        for who, day in _days_of(data.target_subset):
+            by_company[who].add(day)
+        for who, targeted in by_company.items():
+            for company in [who] if who else shard_companies(backfill.run_config) or [""]:
+                add(company, targeted)
+    if runs:
+        for run in instance.get_runs(
+            filters=dg.RunsFilter(statuses=list(UNFINISHED_RUNS), tags={INTEGRATION_TAG: integration_id})
+        ):
+            first, last = run.tags.get(RANGE_START_TAG, ""), run.tags.get(RANGE_END_TAG, "")
+            if "|" in first or not first or not last:
+                continue  # a company × day run (its backfill, if any, is counted above)
+            targeted = DateWindow.inclusive(date.fromisoformat(first), date.fromisoformat(last)).days()
+            span = set(targeted)
+            for company in shard_companies(run.run_config) or [""]:
+                add(company, span)
+    return dict(days)
+
+
+def first_few(names: Sequence[str], shown: int = 5) -> str:
+    """``names`` for a log line: the first ``shown`` and how many more (a tick's summary, never 10,000 names)."""
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def shard_companies(run_config: Mapping[str, Any] | None) -> list[str]:
+    """The companies a fleet run or backfill names in its run config (empty: every company, or not fleet)."""
+    shard = ((run_config or {}).get("resources") or {}).get(SHARD_RESOURCE) or {}
+    return list((shard.get("config") or {}).get("companies") or [])
+
+
+@dataclass(frozen=True)
+class DayBlock:
+    """Some companies' missing days inside one aligned block of ``max_days_per_run`` days: one fleet run's range
+    (``first``..``last``, the first and last missing day of the block across them) and its companies."""
+
+    first: date
+    last: date
+    companies: tuple[str, ...]
+
+
+def day_blocks(days_by_company: Mapping[str, Iterable[date]], start: date, max_days: int) -> list[DayBlock]:
+    """Cut each company's days into blocks of ``max_days`` days aligned on ``start`` (``HUB_PARTITIONS_START``),
+    so repeated ticks and companies with different start dates give the same block boundaries; per block, the
+    companies with a day in it and the block's range narrowed to the days asked for. In day order."""
+    spans: dict[int, list[date]] = {}
+    members: dict[int, set[str]] = defaultdict(set)
+    for company, days in days_by_company.items():
+        for day in days:
+            index = (day - start).days // max_days
+            span = spans.setdefault(index, [day, day])
+            span[0], span[1] = min(span[0], day), max(span[1], day)
+            members[index].add(company)
+    return [DayBlock(spans[i][0], spans[i][1], tuple(sorted(members[i]))) for i in sorted(spans)]
 
 
 def uncollected(

@@ -6,13 +6,18 @@ assets' ``BackfillPolicy`` splits each backfill into ranged runs (Dagster's own 
 does it), and the runs write the inventory. Each backfill is recorded in the instance with its title, its runs
 carry ``dagster/backfill``, and it is marked complete at the end, so the Backfills tab of ``make ui`` shows it.
 In production dagster-daemon ticks the sensors, the backfill daemon launches the runs and the queue runs them.
+
+In the fleet layout the activation sensor requests runs, not backfills (:func:`execute_run` runs one, its shard
+in the run config), and a company's backfill carries its run config (``shard_run_config([company])``), which
+every ranged run gets, as the backfill daemon does it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
@@ -80,14 +85,14 @@ def execute_run(
     defs: dg.Definitions, instance: dg.DagsterInstance, integration_id: str, request: dg.RunRequest
 ) -> RunSummary:
     """Execute one ranged collection run in process (failures are returned, not raised), with the per-partition
-    events written in batches as ``make ui`` has them."""
+    events written in batches as ``make ui`` has them, and the request's run config (a fleet run's shard)."""
     enable_event_batching()
     job = defs.resolve_job_def(request.job_name or job_name(integration_id))
     started = time.monotonic()
     result = job.execute_in_process(
         instance=instance,
         tags=request.tags,
-        run_config=QUIET_RUN_CONFIG,
+        run_config={**QUIET_RUN_CONFIG, **(request.run_config or {})},
         asset_selection=list(request.asset_selection) if request.asset_selection else None,
         raise_on_error=False,
     )
@@ -140,11 +145,13 @@ def execute_backfill(
     request: dg.RunRequest,
     *,
     description: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
     on_start: Callable[[str, list[dg.RunRequest]], None] | None = None,
     on_run: Callable[[RunSummary], None] | None = None,
 ) -> BackfillOutcome:
-    """Record the requested backfill in ``instance`` (title from the request's tags), execute its ranged runs in
-    day order (a failed run does not stop the others, as with the backfill daemon) and mark it complete."""
+    """Record the requested backfill in ``instance`` (title from the request's tags, ``run_config`` for each of
+    its runs), execute its ranged runs in day order (a failed run does not stop the others, as with the backfill
+    daemon) and mark it complete."""
     subset = request.asset_graph_subset
     assert subset is not None, "not a backfill request"
     graph = defs.get_repository_def().asset_graph
@@ -159,7 +166,7 @@ def execute_backfill(
         asset_graph_subset=subset,
         title=title,
         description=description,
-        run_config=None,
+        run_config=dict(run_config) if run_config else None,
     )
     data = backfill.asset_backfill_data
     assert data is not None
@@ -175,6 +182,7 @@ def execute_backfill(
             job_name=job_name(integration_id),
             asset_selection=run.asset_selection,
             tags={**tags, **run.tags, BACKFILL_TAG: backfill_id},
+            run_config=dict(run_config) if run_config else None,
         )
         summary = execute_run(defs, instance, integration_id, ranged)
         summaries.append(summary)

@@ -5,6 +5,10 @@ backfill through the instance, which the backfill daemon splits into ranged runs
 ``--wait`` it follows the backfill to its end. On the embedded default it runs the same backfill in this process
 (``local_runs``), with a progress bar (days done / total, records, requests, time left) and one line per finished
 ranged run, so a 61-day onboarding is never minutes of silence. Exit 0 when every run succeeded, 1 otherwise.
+
+Both layouts (``HUB_PARTITIONING``): in ``company_day`` the backfill targets the company's partitions (added first
+if the sensor has not yet); in ``fleet`` it targets the days and names the company in its run config, which the
+backfill daemon (and ``local_runs``) gives every ranged run. Either way a company backfill is one action.
 """
 
 from __future__ import annotations
@@ -52,8 +56,11 @@ def collect(
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     first_day, last_day = _clip(first_day or start, last_day or yesterday, start, yesterday)
     from integration_hub.backfills import BackfillPlan
+    from integration_hub.settings import CollectionConfig
 
-    plan = BackfillPlan(integration, company, tuple(DateWindow.inclusive(first_day, last_day).days()), "cli")
+    config = CollectionConfig.from_env()
+    days = tuple(DateWindow.inclusive(first_day, last_day).days())
+    plan = BackfillPlan(integration, company, days, "cli", config.partitions_start if config.fleet else None)
     home = _deployment_home()
     if home is not None:
         raise typer.Exit(_request_on_deployment(plan, wait))
@@ -101,7 +108,7 @@ def _request_on_deployment(plan, wait: bool) -> int:  # type: ignore[no-untyped-
 
     with dg.DagsterInstance.get() as instance:
         name = companies_partitions_name(plan.integration_id)
-        if not instance.has_dynamic_partition(name, plan.company):
+        if not plan.fleet and not instance.has_dynamic_partition(name, plan.company):
             instance.add_dynamic_partitions(name, [plan.company])
         backfill_id = make_new_backfill_id()
         instance.add_backfill(plan.backfill(backfill_id, _asset_keys(plan.integration_id), instance, time.time()))
@@ -148,7 +155,7 @@ def _run_embedded(plan, settings) -> int:  # type: ignore[no-untyped-def]
     failures: list[str] = []
     with progress, dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         name = f"{plan.integration_id}_companies"
-        if not instance.has_dynamic_partition(name, plan.company):
+        if not plan.fleet and not instance.has_dynamic_partition(name, plan.company):
             instance.add_dynamic_partitions(name, [plan.company])
         task = progress.add_task("collect", total=len(plan.days), records="0", requests="0")
         tracker = TRACKERS[tracker_id] = Tracker(progress, task, len(streams_of(plan.integration_id)))
@@ -170,6 +177,7 @@ def _run_embedded(plan, settings) -> int:  # type: ignore[no-untyped-def]
                 plan.integration_id,
                 plan.run_request(_asset_keys(plan.integration_id)),
                 description=plan.description,
+                run_config=plan.run_config,
                 on_start=started,
                 on_run=finished,
             )
