@@ -1,39 +1,51 @@
-"""The scale benchmark's hub database: a fleet of EDM connections with three years of coverage, in bulk.
+"""The scale benchmark's hub databases: where they live, the run's credentials, and new activations.
 
-One fresh PostgreSQL database (the production hub database) is grown in place, 100 → 1,000 → 10,000
-companies, and shared by every layout and Dagster backend measured at that size (the ticks read it; they do not
-write it). Rows are what :class:`~integration_hub.service.ConnectionService` and a successful collection would
-leave: a ``connected`` connection with Fernet-encrypted credentials (one token, encrypted once with the run's key:
-identical plaintext, and Fernet tokens are not bound to a row), its *Connect* activity entry, one
-``hub_coverage`` row per collected day and one ``hub_stream_health`` row. ``COPY`` keeps 11 M coverage rows in
-budget.
+The fleet itself is loaded by :func:`bench.fleet_data.populate_hub` into a fresh PostgreSQL database per company
+count (:func:`fresh_database`). Credentials: one Fernet key per benchmark process (:func:`bench_secret_key`, also
+given to the runs and the webserver as ``HUB_SECRET_KEY``) and one token of the fake provider's valid password,
+encrypted once (identical plaintext; Fernet tokens are not bound to a row).
 
-New activations (:func:`add_activations`) are extra connections with a *Connect* entry and no coverage, added
-just before a sensor tick is measured and removed after it, so every other measurement sees exactly the fleet.
+New activations (:func:`add_activations`) are extra connections with a *Connect* activity entry and no coverage,
+added just before a sensor tick is measured and removed after it (:func:`remove_activations`), so every other
+measurement sees exactly the loaded fleet.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 import psycopg2
 
 from bench.common import PG_ADMIN_DSN
 
-INTEGRATION = "edm"
-STREAM = "invoices"
+INTEGRATION = "uyumsoft"  # bench.fleet_data's e-invoice integration
 PASSWORD = "GOOD-bench-password"  # noqa: S105 - the fake provider's valid credential, not a secret
 
 
-def company(index: int) -> str:
-    return f"company-{index:05d}"
+NEW_PREFIX = "new"
 
 
 def new_company(index: int) -> str:
-    return f"new-company-{index:05d}"
+    return f"{NEW_PREFIX}{index:05d}"
+
+
+@cache
+def bench_secret_key() -> str:
+    """This process's Fernet key (a benchmark never reuses a key)."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+@cache
+def secrets_token() -> str:
+    from integration_hub.store.secrets import SecretBox
+
+    return SecretBox([bench_secret_key()]).encrypt({"password": PASSWORD})
 
 
 def fresh_database(name: str) -> str:
@@ -73,143 +85,66 @@ def _copy(cursor, table: str, columns: list[str], rows: Iterable[tuple]) -> int:
     return count
 
 
-class HubFleet:
-    """The hub database at the benchmark's current company count."""
-
-    def __init__(self, url: str, secret_key: str, today: date, history_days: int) -> None:
-        from integration_hub.store.database import make_engine, upgrade
-        from integration_hub.store.secrets import SecretBox
-
-        self.url = url
-        self.today = today
-        self.first_day = today - timedelta(days=history_days)
-        self.last_day = today - timedelta(days=1)
-        self.companies = 0
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
-            # The bulk of the rows: no WAL for them (a benchmark database, never recovered), same reads.
-            cursor.execute("ALTER TABLE hub_coverage SET UNLOGGED")
-        self.token = SecretBox([secret_key]).encrypt({"password": PASSWORD})
-
-    def _connections(self, names: list[str], now: datetime) -> Iterator[tuple]:
-        settings = json.dumps({"username": "bench", "environment": "test", "requests_per_minute": 600})
-        for name in names:
-            yield (
-                name,
-                INTEGRATION,
-                "connected",
-                settings,
-                self.token,
-                json.dumps(["password"]),
-                self.first_day.isoformat(),
-                now.isoformat(),
-                now.isoformat(),
-                "bench",
-                now.isoformat(),
-                now.isoformat(),
-                "t",
-                "authenticated",
-                1,
-            )
-
-    def _activity(self, names: list[str], now: datetime) -> Iterator[tuple]:
-        for name in names:
-            yield now.isoformat(), "Connect", name, INTEGRATION, "Success", "connected (bench)", "bench"
-
-    def _insert_connections(self, cursor, names: list[str]) -> None:  # type: ignore[no-untyped-def]
-        now = datetime.now(UTC)
-        _copy(
-            cursor,
-            "hub_connections",
-            [
-                "company",
-                "integration_id",
-                "state",
-                "settings",
-                "secrets",
-                "secret_fields",
-                "start_date",
-                "created_at",
-                "updated_at",
-                "updated_by",
-                "connected_at",
-                "last_test_at",
-                "last_test_ok",
-                "last_test_message",
-                "version",
-            ],
-            self._connections(names, now),
-        )
-        _copy(
-            cursor,
-            "hub_activity_log",
-            ["at", "action", "company", "integration_id", "status", "details", "performed_by"],
-            self._activity(names, now),
+def _connection_rows(names: Sequence[str], start: date, extra: dict | None = None) -> Iterable[tuple]:
+    now = datetime.now(UTC).isoformat()
+    settings = json.dumps(
+        {"username": "bench", "auth_style": "ws_security", "requests_per_minute": 300, **(extra or {})}
+    )
+    for name in names:
+        yield (
+            name, INTEGRATION, "connected", settings, secrets_token(), json.dumps(["password"]), start.isoformat(),
+            now, now, "bench", now, now, "t", "authenticated", 1,
         )
 
-    def grow(self, companies: int) -> float:
-        """Add companies up to ``companies``, each with every day of its history collected; seconds taken."""
-        import time
 
-        started = time.perf_counter()
-        names = [company(i) for i in range(self.companies, companies)]
-        if not names:
-            return 0.0
-        with psycopg2.connect(dsn(self.url)) as connection, connection.cursor() as cursor:
-            self._insert_connections(cursor, names)
-            # Server-side: every (company, day) from generate_series, no rows through Python; the primary key is
-            # rebuilt once after the load (one sorted build instead of 11 M random inserts).
-            cursor.execute("SET maintenance_work_mem = '512MB'")
-            cursor.execute("ALTER TABLE hub_coverage DROP CONSTRAINT pk_hub_coverage")
-            cursor.execute(
-                "INSERT INTO hub_coverage (company, integration_id, stream, day, status, rows, collected_at, "
-                "attempted_at, run_id) SELECT c, %(integration)s, %(stream)s, d::date, 'collected', 6, now(), now(), "
-                "'bench-history' FROM unnest(%(names)s::text[]) AS c CROSS JOIN "
-                "generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d",
-                {
-                    "integration": INTEGRATION,
-                    "stream": STREAM,
-                    "names": names,
-                    "first": self.first_day,
-                    "last": self.last_day,
-                },
-            )
-            cursor.execute(
-                "ALTER TABLE hub_coverage ADD CONSTRAINT pk_hub_coverage "
-                "PRIMARY KEY (company, integration_id, stream, day)"
-            )
-            cursor.execute(
-                "INSERT INTO hub_stream_health (company, integration_id, stream, last_attempt_at, last_success_at, "
-                "last_collected_day, consecutive_failures, run_id) SELECT c, %(integration)s, %(stream)s, now(), "
-                "now(), %(last)s, 0, 'bench-history' FROM unnest(%(names)s::text[]) AS c",
-                {"integration": INTEGRATION, "stream": STREAM, "names": names, "last": self.last_day},
-            )
-            cursor.execute("ANALYZE")
-        self.companies = companies
-        return time.perf_counter() - started
+CONNECTION_COLUMNS = [
+    "company", "integration_id", "state", "settings", "secrets", "secret_fields", "start_date", "created_at",
+    "updated_at", "updated_by", "connected_at", "last_test_at", "last_test_ok", "last_test_message", "version",
+]
+ACTIVITY_COLUMNS = ["at", "action", "company", "integration_id", "status", "details", "performed_by"]
 
-    def add_activations(self, count: int) -> int:
-        """``count`` new connections (a *Connect* entry each, nothing collected yet); the activity id before them,
-        i.e. the sensor cursor that sees all of them."""
-        with psycopg2.connect(dsn(self.url)) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT coalesce(max(id), 0) FROM hub_activity_log")
-            cursor_id = int(cursor.fetchone()[0])
-            self._insert_connections(cursor, [new_company(i) for i in range(count)])
-        return cursor_id
 
-    def last_activity_id(self) -> int:
-        with psycopg2.connect(dsn(self.url)) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT max(id) FROM hub_activity_log")
-            return int(cursor.fetchone()[0])
+def _activity_rows(names: Sequence[str]) -> Iterable[tuple]:
+    now = datetime.now(UTC).isoformat()
+    for name in names:
+        yield now, "Connect", name, INTEGRATION, "Success", "connected (bench)", "bench"
 
-    def remove_activations(self) -> None:
-        with psycopg2.connect(dsn(self.url)) as connection, connection.cursor() as cursor:
-            cursor.execute("DELETE FROM hub_activity_log WHERE company LIKE 'new-company-%%'")
-            cursor.execute("DELETE FROM hub_connections WHERE company LIKE 'new-company-%%'")
 
-    def size_bytes(self) -> int:
-        with psycopg2.connect(dsn(self.url)) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT pg_database_size(current_database())")
-            return int(cursor.fetchone()[0])
+def add_activations(url: str, count: int, start: date, *, settings: dict | None = None) -> tuple[int, int]:
+    """``count`` new connections (start date ``start``, a *Connect* entry each, nothing collected; ``settings``
+    added to their stored settings); the activity id just before them (the cursor that sees all of them) and the
+    last one."""
+    names = [new_company(i) for i in range(count)]
+    with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM hub_activity_log")
+        before = int(cursor.fetchone()[0])
+        _copy(cursor, "hub_connections", CONNECTION_COLUMNS, _connection_rows(names, start, settings))
+        _copy(cursor, "hub_activity_log", ACTIVITY_COLUMNS, _activity_rows(names))
+        cursor.execute("SELECT max(id) FROM hub_activity_log")
+        last = int(cursor.fetchone()[0])
+    return before, last
+
+
+def remove_activations(url: str) -> None:
+    with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM hub_activity_log WHERE company LIKE '{NEW_PREFIX}%%'")
+        cursor.execute(f"DELETE FROM hub_connections WHERE company LIKE '{NEW_PREFIX}%%'")
+
+
+def prepare_template_hub(url: str, companies: Sequence[str]) -> None:
+    """The template run's own (SQLite) hub: these companies just connected, nothing collected yet, so the
+    activation sensor requests their whole window."""
+    from sqlalchemy import delete, insert
+
+    from integration_hub.store import schema
+    from integration_hub.store.database import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(schema.coverage).where(schema.coverage.c.company.in_(list(companies))))
+        conn.execute(delete(schema.stream_health).where(schema.stream_health.c.company.in_(list(companies))))
+        conn.execute(
+            insert(schema.activity_log),
+            [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) | {"at": datetime.now(UTC)} for row in _activity_rows(companies)],
+        )
+    engine.dispose()

@@ -1,0 +1,629 @@
+"""Scale — the Dagster layer at 100 → 1,000 → 10,000 companies, both layouts, SQLite and PostgreSQL instances.
+
+``make bench BENCH_ARGS=--scale`` runs this pass alone (``--scale --quick`` checks the harness in a few minutes).
+Everything runs in one child process (``python -m bench.scale child``) so its environment (the run's Fernet key,
+the fake provider) stays out of the harness.
+
+**Fleet.** The hub database is PostgreSQL (production's), loaded with :func:`bench.fleet_data.populate_hub`
+(e-invoice connections, ``uyumsoft``, with three years of per-day coverage and per-stream health; 1 % each
+behind, failing, never collected and paused) for each company count, and shared by every layout and instance
+measured at that count. The provider is :mod:`bench.scale_connector` (records of the real e-invoice shape).
+
+**Dagster instances.** Per (backend, layout) one instance made like the project's (:mod:`bench.scale_instance`):
+the embedded SQLite instance of ``make ui`` and the project's ``dagster.yaml`` on a fresh PostgreSQL database. One
+real ranged run (92 days: ``HUB_MAX_DAYS_PER_RUN``) is executed through the real definitions, then copied in SQL
+into the rest of the three years (1,095 days) of every company (``company_day``: 12 runs per company) or every
+shard of ``HUB_COMPANIES_PER_RUN`` (``fleet``); Dagster's ``get_materialized_partitions`` must then count every
+copied partition. Each instance grows with the company count; ``company_day`` stops at 1,000 (1.1 M partitions
+per asset), beyond which its figures are extrapolated (linearly from its last two points) and marked so.
+
+**Measured per (company count, layout, backend):**
+
+* the daily schedule's tick and the number of runs it requests (the real ``<id>_daily`` evaluated with
+  ``build_schedule_context`` against the populated instance and hub), and the activation sensor's tick with 1 and
+  with 1,000 new activations (new connections with a *Connect* entry, added before and removed after; the cursor
+  put just before them): median of 3 evaluations each;
+* GraphQL latency of the asset pages (overview, partitions, checks) from a real ``dagster-webserver`` on 127.0.0.1
+  loading the real definitions on that instance (:mod:`bench.scale_graphql`): the UI's own queries, median of 3
+  after one cold request;
+* the event log's growth per day: the first of the daily schedule's runs (up to 3) are executed for real and the
+  bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files) are scaled
+  to the number of runs the schedule requests a day.
+
+**Dagster overhead** (:mod:`bench.scale_overhead`): fleet layout, a provider that waits as its published rate
+limit makes a client wait.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.common import PLOTS_DIR, Section, Table, Target, emit, fmt, run_child
+
+INTEGRATION = "uyumsoft"  # bench.fleet_data's e-invoice integration
+ASSET_PATH = ["efatura", INTEGRATION]
+CHECK = "row_count_matches_provider"
+BACKENDS = ("sqlite", "postgres")
+LAYOUTS = ("company_day", "fleet")
+FULL = {
+    "counts": [100, 300, 1000, 10000],
+    "layout_counts": {"company_day": [100, 300, 1000], "fleet": [100, 1000, 10000]},
+    "history_days": 1095,
+    "activations": 1000,
+    "repeats": 3,
+}
+QUICK = {
+    "counts": [20, 60],
+    "layout_counts": {"company_day": [20, 60], "fleet": [20, 60]},
+    "history_days": 184,
+    "activations": 50,
+    "repeats": 1,
+}
+GOAL_COMPANIES = 10_000
+WINDOW_DAYS = 92  # the template run's days: HUB_MAX_DAYS_PER_RUN
+
+
+def log(message: str) -> None:
+    print(f"[scale {datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def _median_seconds(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    values, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = call()
+        values.append(time.perf_counter() - started)
+    return statistics.median(values), result
+
+
+# ------------------------------------------------------------------------------------------ the child
+class Measurement:
+    """One (backend, layout): its instance, its webserver, how far its history has grown."""
+
+    def __init__(self, backend: str, layout: str, workdir: Path, plan: dict[str, Any], today: date) -> None:
+        from bench.scale_instance import DagsterBackend
+
+        self.backend_kind = backend
+        self.layout = layout
+        self.plan = plan
+        self.today = today
+        self.workdir = workdir / f"{backend}-{layout}"
+        self.backend = DagsterBackend.create(backend, self.workdir / "dagster", f"bench_scale_dg_{layout}")
+        self.companies = 0
+        self.template: tuple[str, tuple[date, date], str | None] | None = None
+        self.server = None
+
+    @property
+    def fleet(self) -> bool:
+        return self.layout == "fleet"
+
+    def config(self):  # type: ignore[no-untyped-def]
+        from integration_hub.settings import CollectionConfig
+
+        return CollectionConfig(partitioning=self.layout)
+
+    def definitions(self, hub):  # type: ignore[no-untyped-def]
+        from integration_hub.definitions import build_definitions
+
+        return build_definitions(self.config(), hub=hub)
+
+    def fleet_assets_ready(self) -> bool:
+        """Whether this checkout's assets follow the fleet layout (day partitions): the lead's asset body."""
+        import dagster as dg
+
+        from integration_hub.assets import build_assets
+
+        assets = build_assets(self.config())[INTEGRATION]
+        return isinstance(assets[0].partitions_def, dg.DailyPartitionsDefinition)
+
+    # -------------------------------------------------------------- history
+    def _template_run(self, shard: int) -> None:
+        """One real ranged run of the last ``WINDOW_DAYS`` days through the real definitions (its own hub)."""
+        from bench.fleet_data import company_name, populate_hub
+        from bench.scale_hub import secrets_token
+        from integration_hub.jobs import fleet_run_tags
+        from integration_hub.local_runs import activation_tick, execute_backfill, execute_run
+        from integration_hub.resources.hub import HubResource
+        from integration_hub.resources.shard import shard_run_config
+
+        hub_home = self.workdir / "template-hub"
+        url = f"sqlite:///{hub_home / 'hub.db'}"
+        hub_home.mkdir(parents=True, exist_ok=True)
+        populate_hub(url, shard, days=WINDOW_DAYS, today=self.today, secrets_token=secrets_token())
+        hub = HubResource(hub_home=str(hub_home), database_url=url)
+        defs = self.definitions(hub)
+        first, last = self.today - timedelta(days=WINDOW_DAYS), self.today - timedelta(days=1)
+        import dagster as dg
+
+        with self.backend.instance() as instance:
+            if self.fleet:
+                companies = [company_name(i) for i in range(shard)]
+                request = dg.RunRequest(
+                    job_name=f"collect_{INTEGRATION}",
+                    tags=fleet_run_tags(INTEGRATION, first, last, shard="1/1"),
+                    run_config=shard_run_config(companies),
+                )
+                summary = execute_run(defs, instance, INTEGRATION, request)
+            else:
+                from bench.scale_hub import prepare_template_hub
+
+                prepare_template_hub(url, [company_name(0)])
+                requests = activation_tick(defs, instance, hub)[INTEGRATION]
+                summary = execute_backfill(defs, instance, INTEGRATION, requests[0]).runs[0]
+            if not summary.success:
+                raise RuntimeError(f"the template run failed: {summary.error}")
+            self.template = (summary.result.run_id, (first, last), None if self.fleet else company_name(0))
+        log(f"{self.backend_kind}/{self.layout}: template run {summary.line()}")
+
+    def grow(self, companies: int) -> dict[str, Any]:
+        """History up to ``companies``; what was written and what Dagster says is materialized."""
+        from bench.fleet_data import company_name
+        from bench.scale_instance import Copy, new_run_id
+        from integration_hub.assets.partitions import companies_partitions_name
+        from integration_hub.settings import CollectionConfig
+
+        started = time.perf_counter()
+        per_run = CollectionConfig().companies_per_run
+        if self.template is None:
+            self._template_run(min(companies, per_run) if self.fleet else 1)
+        assert self.template is not None
+        run_id, window, template_company = self.template
+        chunks = math.ceil(self.plan["history_days"] / WINDOW_DAYS)
+        first_day = self.today - timedelta(days=self.plan["history_days"])
+        if self.fleet:
+            before = math.ceil(self.companies / per_run) if self.companies else 0
+            after = math.ceil(companies / per_run)
+            copies = [
+                Copy(new_run_id(), None, WINDOW_DAYS * k)
+                for shard in range(before, after)
+                for k in range(chunks)
+                if (shard, k) != (0, 0)
+            ]
+        else:
+            copies = [
+                Copy(new_run_id(), company_name(i), WINDOW_DAYS * k)
+                for i in range(self.companies, companies)
+                for k in range(chunks)
+                if (i, k) != (0, 0)
+            ]
+        written = self.backend.replicate(run_id, template_company, window, copies, first_day)
+        if not self.fleet:
+            new = [company_name(i) for i in range(max(1, self.companies), companies)]
+            self.backend.add_dynamic_partitions(companies_partitions_name(INTEGRATION), new)
+        self.companies = companies
+        import dagster as dg
+
+        with self.backend.instance() as instance:
+            materialized = len(instance.get_materialized_partitions(dg.AssetKey(ASSET_PATH)))
+        expected = self.plan["history_days"] * (1 if self.fleet else companies)
+        return {
+            "runs_copied": len(copies),
+            "event_rows": written,
+            "materialized_partitions": materialized,
+            "expected_partitions": expected,
+            "seconds": time.perf_counter() - started,
+            "storage_bytes": self.backend.storage_bytes(),
+            "event_log_bytes": self.backend.event_log_bytes(),
+        }
+
+    # -------------------------------------------------------------- ticks
+    def ticks(self, hub_url: str, activations: int, repeats: int) -> tuple[dict[str, Any], list[Any], Any]:
+        """Schedule and activation-sensor ticks: (figures, the schedule's run requests, the definitions)."""
+        import dagster as dg
+
+        from bench.scale_hub import add_activations, remove_activations
+        from integration_hub.resources.hub import HubResource
+
+        hub = HubResource(hub_home=str(self.workdir / "hub-home"), database_url=hub_url)
+        defs = self.definitions(hub)
+        schedule = next(s for s in defs.schedules if s.name == f"{INTEGRATION}_daily")
+        sensor = next(s for s in defs.sensors if s.name == f"{INTEGRATION}_activation_sensor")
+        when = datetime.combine(self.today, datetime.min.time(), UTC) + timedelta(hours=2)
+        out: dict[str, Any] = {}
+        with self.backend.instance() as instance:
+
+            def schedule_tick() -> Any:
+                with dg.build_schedule_context(
+                    instance=instance, scheduled_execution_time=when, resources={"hub": hub}
+                ) as context:
+                    return schedule(context)
+
+            out["schedule_s"], result = _median_seconds(schedule_tick, repeats)
+            requests = result if isinstance(result, list) else []
+            out["schedule_runs"] = len(requests)
+
+            def sensor_tick(cursor: int) -> Callable[[], Any]:
+                def tick() -> Any:
+                    with dg.build_sensor_context(
+                        instance=instance, cursor=str(cursor), resources={"hub": hub}, definitions=defs
+                    ) as context:
+                        return sensor(context)
+
+                return tick
+
+            start = self.today - timedelta(days=self.plan["history_days"])
+            before, last = add_activations(hub_url, activations, start)
+            try:
+                out["sensor_many_s"], many = _median_seconds(sensor_tick(before), repeats)
+                out["sensor_one_s"], one = _median_seconds(sensor_tick(last - 1), repeats)
+            finally:
+                remove_activations(hub_url)
+            out["sensor_many_requests"] = len(getattr(many, "run_requests", None) or [])
+            out["sensor_one_requests"] = len(getattr(one, "run_requests", None) or [])
+        out["activations"] = activations
+        return out, requests, defs
+
+    # -------------------------------------------------------------- storage per day
+    def daily_growth(self, requests: list[Any], defs: Any, sample: int = 3) -> dict[str, Any]:
+        """Bytes the first ``sample`` of the day's runs add to the event log, scaled to all the day's runs."""
+        from integration_hub.local_runs import execute_run
+        if not requests:
+            return {"runs_executed": 0, "bytes_per_day": float("nan")}
+        chosen = requests[:sample]
+        with self.backend.instance() as instance:
+            before = self.backend.event_log_bytes()
+            total_before = self.backend.storage_bytes()
+            started = time.perf_counter()
+            for request in chosen:
+                summary = execute_run(defs, instance, INTEGRATION, request)
+                if not summary.success:
+                    raise RuntimeError(f"a daily run failed: {summary.error}")
+            seconds = time.perf_counter() - started
+        added = self.backend.event_log_bytes() - before
+        added_total = self.backend.storage_bytes() - total_before
+        per_run = added / len(chosen)
+        return {
+            "runs_executed": len(chosen),
+            "run_seconds": seconds / len(chosen),
+            "bytes_per_run": per_run,
+            "bytes_per_day": per_run * len(requests),
+            "all_bytes_per_day": added_total / len(chosen) * len(requests),
+        }
+
+    # -------------------------------------------------------------- GraphQL
+    def pages(self, hub_url: str, repeats: int, partition: str) -> dict[str, Any]:
+        from bench.scale_graphql import Webserver, measure_pages, page_seconds
+        from bench.scale_hub import bench_secret_key
+
+        if self.server is None:  # one webserver per instance: the pages never read the hub database
+            env = {
+                "HUB_HOME": str(self.workdir / "hub-home"),
+                "HUB_DATABASE_URL": hub_url,
+                "HUB_PARTITIONING": self.layout,
+                "HUB_SECRET_KEY": bench_secret_key(),
+            }
+            self.server = Webserver(self.backend.home, env, self.workdir / "webserver.log")
+        queries = measure_pages(self.server, ASSET_PATH, partition, CHECK, repeats)
+        return {"queries": queries, "pages": page_seconds(queries), "pages_cold": page_seconds(queries, "cold")}
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
+def child(args: argparse.Namespace) -> None:
+    from bench.fleet_data import populate_hub
+    from bench.scale_connector import install
+    from bench.scale_hub import bench_secret_key, fresh_database, secrets_token
+
+    plan = QUICK if args.quick else FULL
+    workdir = Path(args.workdir)
+    os.environ["HUB_HOME"] = str(workdir / "hub-home")
+    os.environ["HUB_SECRET_KEY"] = bench_secret_key()
+    os.environ.pop("HUB_DATABASE_URL", None)
+    os.environ.pop("HUB_PARTITIONING", None)
+    install(INTEGRATION)
+    from integration_hub.instance import enable_event_batching
+
+    enable_event_batching()
+    today = datetime.now(UTC).date()
+    yesterday = today - timedelta(days=1)
+    results: dict[str, Any] = {"plan": plan, "points": [], "hub": [], "errors": []}
+    measurements: dict[tuple[str, str], Measurement] = {}
+    layouts = [layout for layout in LAYOUTS if layout in args.layouts]
+    try:
+        for count in plan["counts"]:
+            wanted = [layout for layout in layouts if count in plan["layout_counts"][layout]]
+            if not wanted:
+                continue
+            started = time.perf_counter()
+            hub_url = fresh_database(f"bench_scale_hub_{count}")
+            populate_hub(hub_url, count, days=plan["history_days"], today=today, secrets_token=secrets_token())
+            results["hub"].append({"companies": count, "seconds": time.perf_counter() - started})
+            log(f"hub database with {count} companies in {time.perf_counter() - started:.0f} s")
+            for layout in wanted:
+                for backend in BACKENDS:
+                    key = (backend, layout)
+                    point: dict[str, Any] = {"companies": count, "layout": layout, "backend": backend}
+                    try:
+                        if key in measurements and layout == "fleet":
+                            # a fleet instance is rebuilt per count: its template shard has the count's shard size
+                            measurements.pop(key).close()
+                        if key not in measurements:
+                            measurements[key] = Measurement(backend, layout, workdir, plan, today)
+                        measurement = measurements[key]
+                        if layout == "fleet" and not measurement.fleet_assets_ready():
+                            point["history"] = None
+                            point["note"] = "the fleet assets are not day-partitioned in this checkout yet"
+                        else:
+                            point["history"] = measurement.grow(count)
+                            log(f"{backend}/{layout}/{count}: history {json.dumps(point['history'])}")
+                        point["ticks"], requests, defs = measurement.ticks(
+                            hub_url, plan["activations"], plan["repeats"]
+                        )
+                        log(f"{backend}/{layout}/{count}: ticks {json.dumps(point['ticks'])}")
+                        if point["history"] is not None:
+                            partition = yesterday.isoformat() if layout == "fleet" else f"co00000|{yesterday}"
+                            point["graphql"] = measurement.pages(hub_url, plan["repeats"], partition)
+                            log(f"{backend}/{layout}/{count}: pages {json.dumps(point['graphql']['pages'])}")
+                            point["growth"] = measurement.daily_growth(requests, defs)
+                            log(f"{backend}/{layout}/{count}: growth {json.dumps(point['growth'])}")
+                    except Exception:
+                        point["error"] = traceback.format_exc(limit=8)
+                        log(f"{backend}/{layout}/{count} failed:\n{point['error']}")
+                    results["points"].append(point)
+    finally:
+        for measurement in measurements.values():
+            measurement.close()
+    if "overhead" in args.layouts or "fleet" in args.layouts:
+        from bench import scale_overhead
+
+        try:
+            results["overhead"] = scale_overhead.measure(workdir / "overhead", quick=args.quick)
+        except Exception:
+            results["overhead"] = {"error": traceback.format_exc(limit=8)}
+    emit(results)
+
+
+# ------------------------------------------------------------------------------------------ the parent
+def _points(results: dict[str, Any], layout: str, backend: str) -> list[dict[str, Any]]:
+    return [p for p in results["points"] if p["layout"] == layout and p["backend"] == backend and "error" not in p]
+
+
+def _get(point: dict[str, Any], *path: str) -> float:
+    value: Any = point
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return float("nan")
+        value = value[key]
+    return float(value)
+
+
+FIGURES: dict[str, tuple[str, tuple[str, ...], str, float | None]] = {
+    # name: (title, path in a point, unit, fleet target at 10,000 on PostgreSQL)
+    "schedule_s": ("daily schedule tick", ("ticks", "schedule_s"), "s", 5.0),
+    "schedule_runs": ("runs the daily schedule requests", ("ticks", "schedule_runs"), "runs", None),
+    "sensor_one_s": ("activation sensor tick, 1 new activation", ("ticks", "sensor_one_s"), "s", 1.0),
+    "sensor_many_s": ("activation sensor tick, 1,000 new activations", ("ticks", "sensor_many_s"), "s", 10.0),
+    "overview_s": ("GraphQL, asset overview page (slowest query)", ("graphql", "pages", "overview"), "s", 1.0),
+    "partitions_s": ("GraphQL, partitions tab (slowest query)", ("graphql", "pages", "partitions"), "s", 1.0),
+    "checks_s": ("GraphQL, checks tab (slowest query)", ("graphql", "pages", "checks"), "s", 1.0),
+    "growth_mb": ("event log growth per day", ("growth", "bytes_per_day"), "MB", 50.0),
+}
+
+
+def _figure(point: dict[str, Any], name: str) -> float:
+    value = _get(point, *FIGURES[name][1])
+    return value / 1e6 if name == "growth_mb" else value
+
+
+def _extrapolate(xs: list[float], ys: list[float], x: float) -> float:
+    """Linear through the last two measured points (these figures grow with the partitions, i.e. linearly)."""
+    pairs = [(a, b) for a, b in zip(xs, ys, strict=True) if not math.isnan(b)]
+    if len(pairs) < 2:
+        return float("nan")
+    (x1, y1), (x2, y2) = pairs[-2:]
+    return y2 + (y2 - y1) / (x2 - x1) * (x - x2)
+
+
+def _cell(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "—"
+    if unit == "s":
+        return f"{value:.3f}"
+    if unit == "MB":
+        return f"{value:,.1f}"
+    return fmt(value)
+
+
+def _plot(results: dict[str, Any], name: str, counts: list[int]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    title, _, unit, target = FIGURES[name]
+    fig, axis = plt.subplots(figsize=(7, 3.8))
+    styles = {"sqlite": "--", "postgres": "-"}
+    colors = {"company_day": "#d95f02", "fleet": "#1b9e77"}
+    for layout in LAYOUTS:
+        for backend in BACKENDS:
+            points = _points(results, layout, backend)
+            xs = [p["companies"] for p in points]
+            ys = [_figure(p, name) for p in points]
+            if not any(not math.isnan(y) for y in ys):
+                continue
+            axis.plot(xs, ys, styles[backend], marker="o", color=colors[layout], label=f"{layout}, {backend}")
+            if layout == "company_day" and xs and xs[-1] < GOAL_COMPANIES:
+                guess = _extrapolate(xs, ys, GOAL_COMPANIES)
+                if not math.isnan(guess):
+                    axis.plot([xs[-1], GOAL_COMPANIES], [ys[-1], guess], ":", color=colors[layout], alpha=0.6)
+    if target is not None:
+        axis.axhline(target, color="#999999", linewidth=1, label=f"target {target:g} {unit} (fleet, 10,000)")
+    axis.set_xscale("log")
+    axis.set_xlabel("companies (dotted: company_day extrapolated)")
+    axis.set_ylabel(unit)
+    axis.set_title(f"Scale: {title}")
+    axis.legend(fontsize=7)
+    fig.tight_layout()
+    PLOTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = PLOTS_DIR / f"scale_{name}.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return f"plots/{path.name}"
+
+
+def _figure_table(results: dict[str, Any], name: str, counts: list[int]) -> Table:
+    title, _, unit, _target = FIGURES[name]
+    rows = []
+    for layout in LAYOUTS:
+        for backend in BACKENDS:
+            points = {p["companies"]: p for p in _points(results, layout, backend)}
+            if not points:
+                continue
+            measured = [(c, _figure(points[c], name)) for c in counts if c in points]
+            row: list[Any] = [layout, backend]
+            for count in counts:
+                if count in points:
+                    row.append(_cell(_figure(points[count], name), unit))
+                elif layout == "company_day" and count > max(points):
+                    guess = _extrapolate([c for c, _ in measured], [v for _, v in measured], count)
+                    row.append(f"≈{_cell(guess, unit)} (extrapolated)" if not math.isnan(guess) else "—")
+                else:
+                    row.append("—")
+            rows.append(row)
+    return Table(f"{title} ({unit})", ["layout", "instance", *[f"{c:,} companies" for c in counts]], rows)
+
+
+def _history_table(results: dict[str, Any]) -> Table:
+    rows = []
+    for point in results["points"]:
+        history = point.get("history")
+        if point.get("error"):
+            rows.append([point["layout"], point["backend"], fmt(point["companies"]), "failed", "", "", "", "", ""])
+            continue
+        if not history:
+            rows.append([point["layout"], point["backend"], fmt(point["companies"]), point.get("note", ""),
+                         "", "", "", "", ""])
+            continue
+        rows.append([
+            point["layout"], point["backend"], fmt(point["companies"]), fmt(history["runs_copied"]),
+            fmt(history["event_rows"]), fmt(history["materialized_partitions"]),
+            fmt(history["expected_partitions"]), f"{history['storage_bytes'] / 1e9:.2f}",
+            f"{history['seconds']:.0f}",
+        ])
+    return Table(
+        "History written (cumulative per instance) and what Dagster's get_materialized_partitions counts",
+        ["layout", "instance", "companies", "runs copied (this step)", "event rows (this step)",
+         "materialized partitions (Dagster)", "expected", "instance GB", "step s"],
+        rows,
+    )
+
+
+def _queries_table(results: dict[str, Any]) -> Table:
+    rows = []
+    for point in results["points"]:
+        queries = (point.get("graphql") or {}).get("queries") or {}
+        for name, timing in queries.items():
+            rows.append([point["layout"], point["backend"], fmt(point["companies"]), name,
+                         f"{timing['cold']:.3f}", f"{timing['median']:.3f}", f"{timing['max']:.3f}"])
+    return Table("Every GraphQL query (s): cold first request, then median and max of the repeats",
+                 ["layout", "instance", "companies", "query", "cold", "median", "max"], rows)
+
+
+def _issue_table(results: dict[str, Any]) -> Table:
+    """The issue's table, redone for company_day (both instances)."""
+    rows = []
+    for backend in BACKENDS:
+        for point in _points(results, "company_day", backend):
+            history = point.get("history") or {}
+            graphql = point.get("graphql") or {}
+            rows.append([
+                backend, fmt(point["companies"]), fmt(history.get("materialized_partitions", float("nan"))),
+                _cell(_get(point, "graphql", "pages", "partitions"), "s"),
+                _cell(_get(point, "graphql", "queries", "PartitionHealthQuery", "cold"), "s")
+                if graphql else "—",
+                _cell(_get(point, "ticks", "sensor_one_s"), "s"),
+                f"{history.get('storage_bytes', float('nan')) / 1e6:,.0f} MB",
+            ])
+    return Table(
+        "The issue's table for company_day: one e-invoice asset, 1,095 days per company",
+        ["instance", "companies", "partitions per asset", "GraphQL partitions page (median)",
+         "status cache cold (PartitionHealthQuery, first request)", "1 new activation tick", "storage"],
+        rows,
+    )
+
+
+def _targets(results: dict[str, Any]) -> list[Target]:
+    goal = [p for p in _points(results, "fleet", "postgres") if p["companies"] == max(results["plan"]["counts"])]
+    point = goal[0] if goal else {}
+    from integration_hub.settings import CollectionConfig
+
+    companies = max(results["plan"]["counts"])
+    shard = CollectionConfig().companies_per_run
+    where = f"fleet, PostgreSQL, {companies:,} companies"
+    targets = [
+        Target(f"{FIGURES[name][0]} ({where})", _figure(point, name) if point else float("nan"), "<=",
+               float(FIGURES[name][3] or 0))
+        for name in ("schedule_s", "sensor_one_s", "sensor_many_s", "overview_s", "partitions_s", "checks_s",
+                     "growth_mb")
+    ]
+    targets.insert(1, Target(f"runs the daily schedule requests per integration ({where})",
+                             _figure(point, "schedule_runs") if point else float("nan"), "<=",
+                             float(math.ceil(companies / shard)), "one tick"))
+    overhead = results.get("overhead") or {}
+    targets.append(Target("Dagster bookkeeping share of a fleet backfill at the published rate limit",
+                          float(overhead.get("bookkeeping_share", float("nan"))), "<=", 0.10, "single pass"))
+    targets.append(Target("the hub's Dagster layer over Dagster alone, same shape (ratio − 1)",
+                          float(overhead.get("hub_over_alone", float("nan"))), "<=", 0.10, "single pass"))
+    for point in results["points"]:
+        history = point.get("history")
+        if history:
+            targets.append(Target(
+                f"partitions Dagster counts as materialized − expected ({point['layout']}, {point['backend']}, "
+                f"{point['companies']:,})",
+                abs(history["materialized_partitions"] - history["expected_partitions"]), "<=", 0, "exact"))
+    return targets
+
+
+def run(quick: bool = False) -> Section:
+    plan = QUICK if quick else FULL
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir:
+        results = run_child("bench.scale", ["--workdir", workdir, *(["--quick"] if quick else [])],
+                            timeout=3600, stream_stderr=True)
+    (Path(__file__).parent / "results-scale.json").write_text(json.dumps(results, indent=1, default=str))
+    counts = plan["counts"]
+    tables = [_figure_table(results, name, counts) for name in FIGURES]
+    tables += [_issue_table(results), _history_table(results), _queries_table(results)]
+    from bench import scale_overhead
+
+    tables.append(scale_overhead.table(results.get("overhead") or {}))
+    failures = [f"{p['layout']}/{p['backend']}/{p['companies']}: {p['error']}" for p in results["points"]
+                if p.get("error")]
+    notes = sorted({f"{p['layout']}: {p['note']}" for p in results["points"] if p.get("note")})
+    method = (__doc__ or "") + "".join(f"\n\n**Not measured:** {note}." for note in notes)
+    if failures:
+        method += "\n\n**Failures:**\n\n```\n" + "\n\n".join(failures)[:6000] + "\n```"
+    return Section(
+        key="scale",
+        title="6. Scale",
+        method=method,
+        tables=tables,
+        targets=_targets(results),
+        plots=[_plot(results, name, counts) for name in FIGURES],
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale child")
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--layouts", nargs="+", default=[*LAYOUTS, "overhead"])
+    child(parser.parse_args(argv))
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
+    main(sys.argv[2:])
