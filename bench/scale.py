@@ -269,6 +269,7 @@ class Measurement:
     def daily_growth(self, requests: list[Any], defs: Any, sample: int = 3) -> dict[str, Any]:
         """Bytes the first ``sample`` of the day's runs add to the event log, scaled to all the day's runs."""
         from integration_hub.local_runs import execute_run
+
         if not requests:
             return {"runs_executed": 0, "bytes_per_day": float("nan")}
         chosen = requests[:sample]
@@ -506,19 +507,36 @@ def _history_table(results: dict[str, Any]) -> Table:
             rows.append([point["layout"], point["backend"], fmt(point["companies"]), "failed", "", "", "", "", ""])
             continue
         if not history:
-            rows.append([point["layout"], point["backend"], fmt(point["companies"]), point.get("note", ""),
-                         "", "", "", "", ""])
+            rows.append(
+                [point["layout"], point["backend"], fmt(point["companies"]), point.get("note", ""), "", "", "", "", ""]
+            )
             continue
-        rows.append([
-            point["layout"], point["backend"], fmt(point["companies"]), fmt(history["runs_copied"]),
-            fmt(history["event_rows"]), fmt(history["materialized_partitions"]),
-            fmt(history["expected_partitions"]), f"{history['storage_bytes'] / 1e9:.2f}",
-            f"{history['seconds']:.0f}",
-        ])
+        rows.append(
+            [
+                point["layout"],
+                point["backend"],
+                fmt(point["companies"]),
+                fmt(history["runs_copied"]),
+                fmt(history["event_rows"]),
+                fmt(history["materialized_partitions"]),
+                fmt(history["expected_partitions"]),
+                f"{history['storage_bytes'] / 1e9:.2f}",
+                f"{history['seconds']:.0f}",
+            ]
+        )
     return Table(
         "History written (cumulative per instance) and what Dagster's get_materialized_partitions counts",
-        ["layout", "instance", "companies", "runs copied (this step)", "event rows (this step)",
-         "materialized partitions (Dagster)", "expected", "instance GB", "step s"],
+        [
+            "layout",
+            "instance",
+            "companies",
+            "runs copied (this step)",
+            "event rows (this step)",
+            "materialized partitions (Dagster)",
+            "expected",
+            "instance GB",
+            "step s",
+        ],
         rows,
     )
 
@@ -528,10 +546,22 @@ def _queries_table(results: dict[str, Any]) -> Table:
     for point in results["points"]:
         queries = (point.get("graphql") or {}).get("queries") or {}
         for name, timing in queries.items():
-            rows.append([point["layout"], point["backend"], fmt(point["companies"]), name,
-                         f"{timing['cold']:.3f}", f"{timing['median']:.3f}", f"{timing['max']:.3f}"])
-    return Table("Every GraphQL query (s): cold first request, then median and max of the repeats",
-                 ["layout", "instance", "companies", "query", "cold", "median", "max"], rows)
+            rows.append(
+                [
+                    point["layout"],
+                    point["backend"],
+                    fmt(point["companies"]),
+                    name,
+                    f"{timing['cold']:.3f}",
+                    f"{timing['median']:.3f}",
+                    f"{timing['max']:.3f}",
+                ]
+            )
+    return Table(
+        "Every GraphQL query (s): cold first request, then median and max of the repeats",
+        ["layout", "instance", "companies", "query", "cold", "median", "max"],
+        rows,
+    )
 
 
 def _issue_table(results: dict[str, Any]) -> Table:
@@ -541,18 +571,28 @@ def _issue_table(results: dict[str, Any]) -> Table:
         for point in _points(results, "company_day", backend):
             history = point.get("history") or {}
             graphql = point.get("graphql") or {}
-            rows.append([
-                backend, fmt(point["companies"]), fmt(history.get("materialized_partitions", float("nan"))),
-                _cell(_get(point, "graphql", "pages", "partitions"), "s"),
-                _cell(_get(point, "graphql", "queries", "PartitionHealthQuery", "cold"), "s")
-                if graphql else "—",
-                _cell(_get(point, "ticks", "sensor_one_s"), "s"),
-                f"{history.get('storage_bytes', float('nan')) / 1e6:,.0f} MB",
-            ])
+            rows.append(
+                [
+                    backend,
+                    fmt(point["companies"]),
+                    fmt(history.get("materialized_partitions", float("nan"))),
+                    _cell(_get(point, "graphql", "pages", "partitions"), "s"),
+                    _cell(_get(point, "graphql", "queries", "PartitionHealthQuery", "cold"), "s") if graphql else "—",
+                    _cell(_get(point, "ticks", "sensor_one_s"), "s"),
+                    f"{history.get('storage_bytes', float('nan')) / 1e6:,.0f} MB",
+                ]
+            )
     return Table(
         "The issue's table for company_day: one e-invoice asset, 1,095 days per company",
-        ["instance", "companies", "partitions per asset", "GraphQL partitions page (median)",
-         "status cache cold (PartitionHealthQuery, first request)", "1 new activation tick", "storage"],
+        [
+            "instance",
+            "companies",
+            "partitions per asset",
+            "GraphQL partitions page (median)",
+            "status cache cold (PartitionHealthQuery, first request)",
+            "1 new activation tick",
+            "storage",
+        ],
         rows,
     )
 
@@ -566,34 +606,73 @@ def _targets(results: dict[str, Any]) -> list[Target]:
     shard = CollectionConfig().companies_per_run
     where = f"fleet, PostgreSQL, {companies:,} companies"
     targets = [
-        Target(f"{FIGURES[name][0]} ({where})", _figure(point, name) if point else float("nan"), "<=",
-               float(FIGURES[name][3] or 0))
-        for name in ("schedule_s", "sensor_one_s", "sensor_many_s", "overview_s", "partitions_s", "checks_s",
-                     "growth_mb")
+        Target(
+            f"{FIGURES[name][0]} ({where})",
+            _figure(point, name) if point else float("nan"),
+            "<=",
+            float(FIGURES[name][3] or 0),
+        )
+        for name in (
+            "schedule_s",
+            "sensor_one_s",
+            "sensor_many_s",
+            "overview_s",
+            "partitions_s",
+            "checks_s",
+            "growth_mb",
+        )
     ]
-    targets.insert(1, Target(f"runs the daily schedule requests per integration ({where})",
-                             _figure(point, "schedule_runs") if point else float("nan"), "<=",
-                             float(math.ceil(companies / shard)), "one tick"))
+    targets.insert(
+        1,
+        Target(
+            f"runs the daily schedule requests per integration ({where})",
+            _figure(point, "schedule_runs") if point else float("nan"),
+            "<=",
+            float(math.ceil(companies / shard)),
+            "one tick",
+        ),
+    )
     overhead = results.get("overhead") or {}
-    targets.append(Target("Dagster bookkeeping share of a fleet backfill at the published rate limit",
-                          float(overhead.get("bookkeeping_share", float("nan"))), "<=", 0.10, "single pass"))
-    targets.append(Target("the hub's Dagster layer over Dagster alone, same shape (ratio − 1)",
-                          float(overhead.get("hub_over_alone", float("nan"))), "<=", 0.10, "single pass"))
+    targets.append(
+        Target(
+            "Dagster bookkeeping share of a fleet backfill at the published rate limit",
+            float(overhead.get("bookkeeping_share", float("nan"))),
+            "<=",
+            0.10,
+            "single pass",
+        )
+    )
+    targets.append(
+        Target(
+            "the hub's Dagster layer over Dagster alone, same shape (ratio − 1)",
+            float(overhead.get("hub_over_alone", float("nan"))),
+            "<=",
+            0.10,
+            "single pass",
+        )
+    )
     for point in results["points"]:
         history = point.get("history")
         if history:
-            targets.append(Target(
-                f"partitions Dagster counts as materialized − expected ({point['layout']}, {point['backend']}, "
-                f"{point['companies']:,})",
-                abs(history["materialized_partitions"] - history["expected_partitions"]), "<=", 0, "exact"))
+            targets.append(
+                Target(
+                    f"partitions Dagster counts as materialized − expected ({point['layout']}, {point['backend']}, "
+                    f"{point['companies']:,})",
+                    abs(history["materialized_partitions"] - history["expected_partitions"]),
+                    "<=",
+                    0,
+                    "exact",
+                )
+            )
     return targets
 
 
 def run(quick: bool = False) -> Section:
     plan = QUICK if quick else FULL
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir:
-        results = run_child("bench.scale", ["--workdir", workdir, *(["--quick"] if quick else [])],
-                            timeout=3600, stream_stderr=True)
+        results = run_child(
+            "bench.scale", ["--workdir", workdir, *(["--quick"] if quick else [])], timeout=3600, stream_stderr=True
+        )
     (Path(__file__).parent / "results-scale.json").write_text(json.dumps(results, indent=1, default=str))
     counts = plan["counts"]
     tables = [_figure_table(results, name, counts) for name in FIGURES]
@@ -601,8 +680,9 @@ def run(quick: bool = False) -> Section:
     from bench import scale_overhead
 
     tables.append(scale_overhead.table(results.get("overhead") or {}))
-    failures = [f"{p['layout']}/{p['backend']}/{p['companies']}: {p['error']}" for p in results["points"]
-                if p.get("error")]
+    failures = [
+        f"{p['layout']}/{p['backend']}/{p['companies']}: {p['error']}" for p in results["points"] if p.get("error")
+    ]
     notes = sorted({f"{p['layout']}: {p['note']}" for p in results["points"] if p.get("note")})
     method = (__doc__ or "") + "".join(f"\n\n**Not measured:** {note}." for note in notes)
     if failures:

@@ -129,7 +129,12 @@ class Webserver:
         self._log = log.open("w")
         command = [
             str(Path(sys.executable).parent / "dagster-webserver"),
-            "-m", "bench.scale_workspace", "-h", "127.0.0.1", "-p", str(self.port),
+            "-m",
+            "bench.scale_workspace",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
         ]
         self.process = subprocess.Popen(  # noqa: S603 - our own command line
             command,

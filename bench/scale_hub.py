@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 
 import psycopg2
@@ -92,14 +92,40 @@ def _connection_rows(names: Sequence[str], start: date, extra: dict | None = Non
     )
     for name in names:
         yield (
-            name, INTEGRATION, "connected", settings, secrets_token(), json.dumps(["password"]), start.isoformat(),
-            now, now, "bench", now, now, "t", "authenticated", 1,
+            name,
+            INTEGRATION,
+            "connected",
+            settings,
+            secrets_token(),
+            json.dumps(["password"]),
+            start.isoformat(),
+            now,
+            now,
+            "bench",
+            now,
+            now,
+            "t",
+            "authenticated",
+            1,
         )
 
 
 CONNECTION_COLUMNS = [
-    "company", "integration_id", "state", "settings", "secrets", "secret_fields", "start_date", "created_at",
-    "updated_at", "updated_by", "connected_at", "last_test_at", "last_test_ok", "last_test_message", "version",
+    "company",
+    "integration_id",
+    "state",
+    "settings",
+    "secrets",
+    "secret_fields",
+    "start_date",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "connected_at",
+    "last_test_at",
+    "last_test_ok",
+    "last_test_message",
+    "version",
 ]
 ACTIVITY_COLUMNS = ["at", "action", "company", "integration_id", "status", "details", "performed_by"]
 
@@ -145,6 +171,9 @@ def prepare_template_hub(url: str, companies: Sequence[str]) -> None:
         conn.execute(delete(schema.stream_health).where(schema.stream_health.c.company.in_(list(companies))))
         conn.execute(
             insert(schema.activity_log),
-            [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) | {"at": datetime.now(UTC)} for row in _activity_rows(companies)],
+            [
+                dict(zip(ACTIVITY_COLUMNS, row, strict=True)) | {"at": datetime.now(UTC)}
+                for row in _activity_rows(companies)
+            ],
         )
     engine.dispose()

@@ -128,8 +128,10 @@ def measure(workdir: Path, *, quick: bool) -> dict[str, Any]:
         result = plain_defs.resolve_job_def("plain").execute_in_process(
             instance=instance,
             run_config=QUIET_RUN_CONFIG,
-            tags={"dagster/asset_partition_range_start": first.isoformat(),
-                  "dagster/asset_partition_range_end": last.isoformat()},
+            tags={
+                "dagster/asset_partition_range_start": first.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            },
         )
         out["dagster_alone_s"] = time.perf_counter() - started
         if not result.success:
@@ -166,9 +168,13 @@ def table(overhead: dict[str, Any]) -> Table:
     rows = [
         ["connectors + store alone", f"{overhead['alone_s']:.2f}", "", fmt(overhead["alone_rows"])],
         ["Dagster alone (plain day-partitioned asset, same loop)", f"{overhead['dagster_alone_s']:.2f}", "", ""],
-        ["the hub (fleet collect run, shard in run config)", f"{overhead['hub_s']:.2f}",
-         f"bookkeeping {overhead['bookkeeping_share'] * 100:.1f} %; over Dagster alone "
-         f"{overhead['hub_over_alone'] * 100:+.1f} %", fmt(overhead.get("hub_rows", 0))],
+        [
+            "the hub (fleet collect run, shard in run config)",
+            f"{overhead['hub_s']:.2f}",
+            f"bookkeeping {overhead['bookkeeping_share'] * 100:.1f} %; over Dagster alone "
+            f"{overhead['hub_over_alone'] * 100:+.1f} %",
+            fmt(overhead.get("hub_rows", 0)),
+        ],
     ]
     return Table(
         f"Dagster overhead at the published rate limit (fleet layout): {overhead['companies']} companies × "
