@@ -17,7 +17,7 @@ must count:
 One in a hundred connections has each non-healthy profile. Coverage rows are derived from the health rows
 (every day from the connection's start date up to ``last_collected_day`` collected, the failed days after it
 failed), so the two tables agree by construction. PostgreSQL gets them with one ``INSERT ... SELECT
-generate_series`` per kind, its primary key rebuilt once afterwards; SQLite (kept small) with ``executemany``.
+generate_series`` per kind, its primary key rebuilt once afterwards; SQLite with a recursive CTE over the days.
 The database must be migrated and hold no connections yet.
 """
 
@@ -40,8 +40,6 @@ from integration_hub.store.database import make_engine, upgrade
 EINVOICE_INTEGRATION = "uyumsoft"
 KARBON_STREAMS = ("tenant", "work", "contacts", "time", "ar", "content_items", "accounting")
 PROFILES = ("healthy", "behind", "failing", "never_collected", "paused")
-INVENTORY_COMPANIES = 10  # healthy e-invoice companies that get inventory rows for their last INVENTORY_DAYS
-INVENTORY_DAYS = 7
 ROWS_MODULUS = 23  # a day's row count: (connection id × 31 + day number) mod 23, so some days are empty
 EPOCH = date(2000, 1, 1)
 AUTH_ERROR = "uyumsoft rejected the credentials: 401 Unauthorized"
@@ -94,6 +92,7 @@ class LoadedFleet:
     health_rows: int
     inventory_rows: int
     inventory_companies: tuple[str, ...]
+    inventory_days: int  # the inventory covers ``today - inventory_days`` .. yesterday
     behind_days: int
     expected: dict[str, Expected] = field(default_factory=dict)
     profiles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # profile -> e-invoice companies
@@ -251,13 +250,16 @@ def populate_hub(
     karbon_share: float = 0.0,
     secrets_token: str | None = None,
     behind_days: int = 2,
+    inventory_companies: int = 10,
+    inventory_days: int = 7,
 ) -> LoadedFleet:
     """Load ``companies`` e-invoice connections (and Karbon for the first ``karbon_share`` of them), each with
     ``days`` days of history up to yesterday, into the migrated, connection-less hub database at ``database_url``.
 
     ``secrets_token`` (an already encrypted credential blob, e.g. ``SecretBox.encrypt(...)``) is stored on every
     connection when given, so runs can resolve credentials; ``behind_days`` is only what :class:`Expected` is
-    judged with (``HUB_ALERT_BEHIND_DAYS``).
+    judged with (``HUB_ALERT_BEHIND_DAYS``). The first ``inventory_companies`` healthy e-invoice companies get
+    inventory rows for their last ``inventory_days`` days, as many per day as their coverage says.
     """
     started = time.perf_counter()
     if companies < 1 or days < 1:
@@ -282,10 +284,11 @@ def populate_hub(
                 _coverage_postgres(conn, today)
             else:
                 _coverage_sqlite(conn, today)
-            inventory_companies = tuple(
+            with_inventory = tuple(
                 p.company for p in plans if p.integration_id == EINVOICE_INTEGRATION and p.profile == "healthy"
-            )[:INVENTORY_COMPANIES]
-            inventory_rows = _inventory(conn, inventory_companies, today, now)
+            )[:inventory_companies]
+            first_inventory_day = today - timedelta(days=inventory_days)
+            inventory_rows = _inventory(conn, with_inventory, first_inventory_day, now, postgres=postgres)
             coverage_rows = conn.execute(select(func.count()).select_from(schema.coverage)).scalar_one()
         if postgres:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -309,7 +312,8 @@ def populate_hub(
         coverage_rows=coverage_rows,
         health_rows=len(health_rows),
         inventory_rows=inventory_rows,
-        inventory_companies=inventory_companies,
+        inventory_companies=with_inventory,
+        inventory_days=inventory_days,
         behind_days=behind_days,
         expected=_expect(plans, health, today, now, behind_days),
         profiles={name: tuple(values) for name, values in profiles.items()},
@@ -357,74 +361,70 @@ def _coverage_postgres(conn: Connection, today: date) -> None:
     )
 
 
+# SQLite: the same rows by a recursive CTE over the days (dates and times in the text forms SQLAlchemy stores).
+_SQLITE_COVERAGE = """
+WITH RECURSIVE d(company, integration_id, stream, connection_id, day, last) AS (
+    SELECT h.company, h.integration_id, h.stream, c.id, c.start_date, h.last_collected_day
+    FROM hub_stream_health h
+    JOIN hub_connections c ON c.company = h.company AND c.integration_id = h.integration_id
+    WHERE h.last_collected_day IS NOT NULL AND c.start_date <= h.last_collected_day
+    UNION ALL
+    SELECT company, integration_id, stream, connection_id, date(day, '+1 day'), last FROM d WHERE day < last
+)
+INSERT INTO hub_coverage (company, integration_id, stream, day, status, rows, collected_at, attempted_at, run_id, error)
+SELECT company, integration_id, stream, day, 'collected',
+       (connection_id * 31 + CAST(julianday(day) - julianday('2000-01-01') AS INTEGER)) % 23,
+       strftime('%Y-%m-%d 02:00:00.000000', day, '+1 day'), strftime('%Y-%m-%d 02:00:00.000000', day, '+1 day'),
+       'bench-' || strftime('%Y-%m', day), NULL
+FROM d
+"""
+_SQLITE_FAILED = """
+WITH RECURSIVE d(company, integration_id, stream, day, attempted_at, run_id, error) AS (
+    SELECT company, integration_id, stream, date(last_collected_day, '+1 day'), last_error_at, run_id, last_error
+    FROM hub_stream_health WHERE last_error_at IS NOT NULL AND last_collected_day < :yesterday
+    UNION ALL
+    SELECT company, integration_id, stream, date(day, '+1 day'), attempted_at, run_id, error FROM d
+    WHERE day < :yesterday
+)
+INSERT INTO hub_coverage (company, integration_id, stream, day, status, rows, collected_at, attempted_at, run_id, error)
+SELECT company, integration_id, stream, day, 'failed', 0, NULL, attempted_at, run_id, error FROM d
+"""
+
+
 def _coverage_sqlite(conn: Connection, today: date) -> None:
-    ids = {
-        (row.company, row.integration_id): (row.id, row.start_date)
-        for row in conn.execute(
-            select(
-                schema.connections.c.id,
-                schema.connections.c.company,
-                schema.connections.c.integration_id,
-                schema.connections.c.start_date,
-            )
-        )
-    }
-    yesterday = today - timedelta(days=1)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for h in conn.execute(select(schema.stream_health)).all():
-            connection_id, start = ids[(h.company, h.integration_id)]
-            day = start
-            while day <= h.last_collected_day:
-                at = datetime.combine(day + timedelta(days=1), clock(2), UTC)
-                yield {
-                    "company": h.company,
-                    "integration_id": h.integration_id,
-                    "stream": h.stream,
-                    "day": day,
-                    "status": "collected",
-                    "rows": rows_on(connection_id, day),
-                    "collected_at": at,
-                    "attempted_at": at,
-                    "run_id": f"bench-{day:%Y-%m}",
-                    "error": None,
-                }
-                day += timedelta(days=1)
-            if h.last_error_at is not None:
-                while day <= yesterday:
-                    yield {
-                        "company": h.company,
-                        "integration_id": h.integration_id,
-                        "stream": h.stream,
-                        "day": day,
-                        "status": "failed",
-                        "rows": 0,
-                        "collected_at": None,
-                        "attempted_at": h.last_error_at,
-                        "run_id": h.run_id,
-                        "error": h.last_error,
-                    }
-                    day += timedelta(days=1)
-
-    batch: list[dict[str, Any]] = []
-    for row in rows():
-        batch.append(row)
-        if len(batch) == 20_000:
-            conn.execute(insert(schema.coverage), batch)
-            batch = []
-    if batch:
-        conn.execute(insert(schema.coverage), batch)
+    conn.execute(text(_SQLITE_COVERAGE))
+    conn.execute(text(_SQLITE_FAILED), {"yesterday": (today - timedelta(days=1)).isoformat()})
 
 
-def _inventory(conn: Connection, companies: tuple[str, ...], today: date, now: datetime) -> int:
-    """Invoice rows for a few companies' last days, as many per day as their coverage says."""
+# Invoice rows for some companies' last days, as many per day as their coverage says (PostgreSQL in SQL).
+_PG_INVENTORY = """
+INSERT INTO hub_inventory (company, integration_id, stream, partition_date, record_type, external_key, record_date,
+                           amount, currency, counterparty, payload, collected_at, run_id)
+SELECT v.company, v.integration_id, v.stream, v.day, 'invoice',
+       v.company || '-' || to_char(v.day, 'YYYY-MM-DD') || '-' || lpad(n::text, 4, '0'), v.day,
+       100.00, 'TRY', 'Bench Tedarik A.Ş.', jsonb_build_object('direction', 'incoming', 'number', n),
+       v.collected_at, v.run_id
+FROM hub_coverage v CROSS JOIN LATERAL generate_series(0, v.rows - 1) n
+WHERE v.integration_id = :integration AND v.company = ANY(:companies) AND v.day >= :first AND v.status = 'collected'
+"""
+
+
+def _inventory(conn: Connection, companies: tuple[str, ...], first: date, now: datetime, *, postgres: bool) -> int:
+    """Invoice rows for ``companies`` from ``first`` on, as many per day as their coverage says."""
     if not companies:
         return 0
+    if postgres:
+        result = conn.execute(
+            text(_PG_INVENTORY), {"integration": EINVOICE_INTEGRATION, "companies": list(companies), "first": first}
+        )
+        return result.rowcount
     cov = schema.coverage
-    first = today - timedelta(days=INVENTORY_DAYS)
     days = conn.execute(
-        select(cov.c.company, cov.c.day, cov.c.rows, cov.c.collected_at).where(
-            cov.c.integration_id == EINVOICE_INTEGRATION, cov.c.company.in_(companies), cov.c.day >= first
+        select(cov.c.company, cov.c.day, cov.c.rows, cov.c.collected_at, cov.c.run_id).where(
+            cov.c.integration_id == EINVOICE_INTEGRATION,
+            cov.c.company.in_(companies),
+            cov.c.day >= first,
+            cov.c.status == "collected",
         )
     ).all()
     rows = [
@@ -441,13 +441,13 @@ def _inventory(conn: Connection, companies: tuple[str, ...], today: date, now: d
             "counterparty": "Bench Tedarik A.Ş.",
             "payload": {"direction": "incoming", "number": number},
             "collected_at": collected_at or now,
-            "run_id": f"bench-{day:%Y-%m}",
+            "run_id": run_id,
         }
-        for company, day, count, collected_at in days
+        for company, day, count, collected_at, run_id in days
         for number in range(count)
     ]
-    if rows:
-        conn.execute(insert(schema.inventory), rows)
+    for index in range(0, len(rows), 5000):
+        conn.execute(insert(schema.inventory), rows[index : index + 5000])
     return len(rows)
 
 

@@ -12,6 +12,8 @@ from integration_hub.cli import connections
 from integration_hub.cli.activity import log
 from integration_hub.cli.catalog import catalog
 from integration_hub.cli.collect import collect
+from integration_hub.cli.coverage import coverage
+from integration_hub.cli.fleet import fleet
 from integration_hub.cli.inventory import inventory
 from integration_hub.cli.invoices import inspect_invoice
 from integration_hub.cli.karbon import karbon_app
@@ -73,6 +75,8 @@ app.command("test")(connections.test)
 app.command("connections")(connections.list_connections)
 app.command("overview")(overview)
 app.command("inventory")(inventory)
+app.command("coverage")(coverage)
+app.command("fleet")(fleet)
 app.command("collect")(collect)
 app.command("inspect-invoice")(inspect_invoice)
 app.command("log")(log)

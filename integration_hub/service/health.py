@@ -16,14 +16,31 @@ ran at all counts as behind since the start date instead of being invisible.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from integration_hub.store import Store, coverage
 from integration_hub.store import connections as rows
-from integration_hub.store.connections import ConnectionRecord
 from integration_hub.store.coverage import StreamHealth
+
+
+class Judged(Protocol):
+    """What health judges a connection by: a full :class:`ConnectionRecord`, or the narrow
+    :class:`~integration_hub.store.coverage.ConnectionStreams` the fleet summary reads."""
+
+    @property
+    def company(self) -> str: ...
+    @property
+    def integration_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def connected_at(self) -> datetime | None: ...
+
 
 STATES = ("needs_reauthorization", "failing", "behind", "pending", "healthy", "paused", "off")
 
@@ -56,8 +73,8 @@ class ConnectionHealth:
 
 
 def evaluate(
-    record: ConnectionRecord,
-    streams: list[StreamHealth],
+    record: Judged,
+    streams: Sequence[StreamHealth],
     expected: tuple[str, ...],
     *,
     today: date,

@@ -347,3 +347,161 @@ def uncollected(
             days.append(window.last)
         missing[company] = days
     return missing
+
+
+# ------------------------------------------------------------------------------------------ read-only answers
+NEVER_COLLECTED = "never collected"
+
+
+@dataclass(frozen=True)
+class StreamDay:
+    """What the hub knows of one (stream, day) of a connection: its coverage row, or that it has none.
+
+    ``status`` is ``collected``, ``failed`` (no success yet) or :data:`NEVER_COLLECTED` (never attempted);
+    a collected day whose latest attempt failed keeps ``collected`` and carries that attempt's ``error``.
+    """
+
+    stream: str
+    day: date
+    status: str
+    rows: int
+    collected_at: datetime | None
+    attempted_at: datetime | None
+    run_id: str | None
+    error: str | None
+
+    @property
+    def retry_failed(self) -> bool:
+        """Collected once, but the latest attempt at the day failed (the earlier rows are kept)."""
+        return (
+            self.status == "collected"
+            and self.error is not None
+            and self.collected_at is not None
+            and self.attempted_at is not None
+            and self.attempted_at > self.collected_at
+        )
+
+
+def lookup(
+    conn: Connection, *, company: str, integration_id: str, streams: Sequence[str], first: date, last: date
+) -> list[StreamDay]:
+    """Every (stream, day) of ``first``..``last`` (included) for the given streams, ordered by stream then day.
+
+    One range scan of the primary key (company, integration, stream, day), whatever the table's size; days without
+    a row come back as :data:`NEVER_COLLECTED`.
+    """
+    from integration_hub.store.database import as_utc
+
+    if not streams or last < first:
+        return []
+    query = select(cov).where(
+        cov.c.company == company,
+        cov.c.integration_id == integration_id,
+        cov.c.stream.in_(list(streams)),
+        cov.c.day >= first,
+        cov.c.day <= last,
+    )
+    found = {(row.stream, row.day): row for row in conn.execute(query)}
+    answer = []
+    for stream in streams:
+        day = first
+        while day <= last:
+            row = found.get((stream, day))
+            if row is None:
+                answer.append(StreamDay(stream, day, NEVER_COLLECTED, 0, None, None, None, None))
+            else:
+                answer.append(
+                    StreamDay(
+                        stream=stream,
+                        day=day,
+                        status=row.status,
+                        rows=row.rows,
+                        collected_at=as_utc(row.collected_at),
+                        attempted_at=as_utc(row.attempted_at),
+                        run_id=row.run_id,
+                        error=row.error,
+                    )
+                )
+            day += timedelta(days=1)
+    return answer
+
+
+@dataclass(frozen=True)
+class ConnectionStreams:
+    """A connection's collection-relevant facts and its streams' health rows (nothing secret, no settings)."""
+
+    company: str
+    integration_id: str
+    state: str
+    start_date: date | None
+    connected_at: datetime | None
+    streams: tuple[StreamHealth, ...]
+
+
+def connection_streams(conn: Connection, *, integration_ids: Iterable[str] | None = None) -> list[ConnectionStreams]:
+    """Every connection (optionally of some integrations) with its stream health: one query, whatever the count.
+
+    ``hub_connections`` LEFT JOIN ``hub_stream_health`` on their keys, only the columns health judges by, so a
+    fleet of 10,000 companies is read without their settings and encrypted credentials.
+    """
+    from integration_hub.store.database import as_utc
+
+    c = schema.connections
+    query = select(
+        c.c.company,
+        c.c.integration_id,
+        c.c.state,
+        c.c.start_date,
+        c.c.connected_at,
+        health.c.stream,
+        health.c.last_attempt_at,
+        health.c.last_success_at,
+        health.c.last_collected_day,
+        health.c.last_error,
+        health.c.last_error_at,
+        health.c.error_kind,
+        health.c.consecutive_failures,
+        health.c.next_attempt_at,
+        health.c.run_id,
+        health.c.failed_check,
+    ).select_from(
+        c.outerjoin(health, and_(health.c.company == c.c.company, health.c.integration_id == c.c.integration_id))
+    )
+    if integration_ids is not None:
+        query = query.where(c.c.integration_id.in_(list(integration_ids)))
+    query = query.order_by(c.c.integration_id, c.c.company, health.c.stream)
+    answer: list[ConnectionStreams] = []
+    head: tuple | None = None
+    streams: list[StreamHealth] = []
+
+    def close() -> None:
+        if head is not None:
+            company, integration_id, state, start_date, connected_at = head
+            answer.append(
+                ConnectionStreams(company, integration_id, state, start_date, as_utc(connected_at), tuple(streams))
+            )
+
+    for row in conn.execute(query):
+        if head is None or row[0] != head[0] or row[1] != head[1]:
+            close()
+            head, streams = row[:5], []
+        if row[5] is not None:
+            streams.append(
+                StreamHealth(
+                    company=row[0],
+                    integration_id=row[1],
+                    stream=row[5],
+                    last_attempt_at=as_utc(row[6]),  # type: ignore[arg-type]
+                    last_success_at=as_utc(row[7]),
+                    last_collected_day=row[8],
+                    last_error=row[9],
+                    last_error_at=as_utc(row[10]),
+                    error_kind=row[11],
+                    consecutive_failures=row[12],
+                    next_attempt_at=as_utc(row[13]),
+                    run_id=row[14],
+                    failed_check=row[15],
+                )
+            )
+    close()
+    return answer
