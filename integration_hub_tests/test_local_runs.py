@@ -66,3 +66,50 @@ def test_a_failed_run_marks_the_backfill_failed_and_the_other_runs_still_run(
         assert [run.success for run in outcome.runs] == [False, True]
         assert "page for 2024-01-02 failed" in (outcome.runs[0].error or "")
         assert instance.get_backfill(outcome.backfill_id).status == BulkActionStatus.COMPLETED_FAILED
+
+
+def test_a_backfills_run_config_is_recorded_and_given_to_each_of_its_runs(
+    store: Store, hub_settings, fake_connectors
+) -> None:
+    """What a fleet company backfill relies on (its company in run config), as the backfill daemon does it."""
+    from integration_hub.resources.shard import shard_run_config
+
+    connect(store, start_date="2024-01-01")
+    hub = hub_resource(hub_settings)
+    defs = build_definitions(CONFIG, hub=hub)
+    plan = BackfillPlan("uyumsoft", "acme", tuple(date(2024, 1, d) for d in (1, 2, 3)), "cli")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("uyumsoft_companies", ["acme"])
+        outcome = execute_backfill(
+            defs,
+            instance,
+            "uyumsoft",
+            plan.run_request([s.asset_key for s in streams_of("uyumsoft")]),
+            run_config=shard_run_config(["acme"]),
+        )
+        assert outcome.success and len(outcome.runs) == 2
+        assert instance.get_backfill(outcome.backfill_id).run_config == shard_run_config(["acme"])
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={BACKFILL_TAG: outcome.backfill_id}))
+        assert len(runs) == 2
+        shard = shard_run_config(["acme"])["resources"]["shard"]
+        assert all(run.run_config["resources"]["shard"] == shard for run in runs)
+
+
+def test_in_the_fleet_layout_the_activation_tick_returns_shard_runs_and_adds_no_partitions(
+    store: Store, hub_settings, fake_connectors
+) -> None:
+    from integration_hub.backfills import shard_companies
+
+    start = datetime.now(UTC).date() - timedelta(days=3)
+    for company in ("acme", "globex"):
+        values = {"username": "demo", "password": "GOOD-pw", "start_date": start.isoformat()}
+        ConnectionService(store).connect(company, "uyumsoft", values, by="tester")
+    hub = hub_resource(hub_settings)
+    config = CollectionConfig(partitioning="fleet", max_days_per_run=92, companies_per_run=500)
+    defs = build_definitions(config, hub=hub)
+    assert {s.name for s in defs.sensors} >= {"uyumsoft_activation_sensor", "uyumsoft_retry_sensor"}
+    with dg.instance_for_test() as instance:
+        requests = activation_tick(defs, instance, hub)["uyumsoft"]
+        assert all(r.asset_graph_subset is None and r.job_name == "collect_uyumsoft" for r in requests)
+        assert requests and all(shard_companies(r.run_config) == ["acme", "globex"] for r in requests)
+        assert instance.get_dynamic_partitions("uyumsoft_companies") == []

@@ -51,9 +51,11 @@ TRIGGER = "activation"
 
 @dataclass(frozen=True)
 class Activations:
-    """What one tick found: the cursor to store, per collecting company its window, and who was left out."""
+    """What one tick found: the cursor to store, the collecting companies (with a start date), per company its
+    window (none yet when the start date is today), and who was left out (paused, disconnected, no start date)."""
 
     cursor: str
+    collecting: list[str]
     windows: dict[str, DateWindow]
     not_collecting: list[str]
 
@@ -69,6 +71,7 @@ def read_activations(
     companies = sorted({event.company for event in events if event.company})
     with hub.store.engine.connect() as conn:
         records = connection_rows.get_many(conn, integration_id, companies)
+    collecting: list[str] = []
     windows: dict[str, DateWindow] = {}
     left_out: list[str] = []
     for company in companies:
@@ -76,10 +79,11 @@ def read_activations(
         if record is None or not record.collecting or record.start_date is None:
             left_out.append(company)
             continue
+        collecting.append(company)
         first = max(record.start_date, start_floor)
         if first <= yesterday:
             windows[company] = DateWindow.inclusive(first, yesterday)
-    return Activations(str(events[-1].id), windows, left_out)
+    return Activations(str(events[-1].id), collecting, windows, left_out)
 
 
 def missing_days(
@@ -140,11 +144,12 @@ def _company_day_sensor(
         if found is None:
             return dg.SkipReason(f"no new {integration_id} activations after entry {cursor}")
         known = set(context.instance.get_dynamic_partitions(partitions_name))
-        to_add = sorted(company for company in found.windows if company not in known)
+        # Partitions for every collecting company, even one starting today (the daily schedule needs it tomorrow).
+        to_add = [company for company in found.collecting if company not in known]
         todo, skipped = missing_days(hub, context.instance, integration_id, streams, found.windows)
         plans = [BackfillPlan(integration_id, company, days, TRIGGER) for company, days in sorted(todo.items())]
         context.log.info(
-            f"{len(found.windows)} collecting {integration_id} connection(s) activated: {len(plans)} backfill(s) "
+            f"{len(found.collecting)} collecting {integration_id} connection(s) activated: {len(plans)} backfill(s) "
             f"requested ({first_few([plan.title for plan in plans]) or 'none'}); {skipped} day(s) already in an "
             f"unfinished backfill; {len(found.not_collecting)} not collecting"
         )
@@ -196,8 +201,8 @@ def _fleet_sensor(
                 )
         missing = sum(len(days) for days in todo.values())
         context.log.info(
-            f"{len(found.windows)} collecting {integration_id} connection(s) activated "
-            f"({first_few(sorted(found.windows)) or 'none'}): {missing} missing company-day(s) "
+            f"{len(found.collecting)} collecting {integration_id} connection(s) activated "
+            f"({first_few(found.collecting) or 'none'}): {missing} missing company-day(s) "
             f"of {len(todo)} companies in {len(blocks)} block(s) of {config.max_days_per_run} days, {len(requests)} "
             f"run(s) requested; {skipped} company-day(s) already in unfinished work; {len(found.not_collecting)} "
             "not collecting"

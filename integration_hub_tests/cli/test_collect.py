@@ -112,3 +112,33 @@ def test_on_a_deployment_collect_requests_a_tagged_backfill_for_the_daemon(cli, 
         assert backfill.asset_backfill_data.target_subset.num_partitions_and_non_partitioned_assets == 3
         assert instance.get_dynamic_partitions("uyumsoft_companies") == ["acme"]
     assert _rows(hub_env) == 0
+
+
+def test_in_the_fleet_layout_collect_requests_one_backfill_over_days_naming_the_company(
+    cli, hub_env, tmp_path: Path
+) -> None:
+    from integration_hub.resources.shard import shard_run_config
+
+    home = tmp_path / "deployment"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {"DAGSTER_HOME": str(home), "HUB_PARTITIONING": "fleet", "HUB_PARTITIONS_START": "2023-06-01"}
+    result = cli("collect", "uyumsoft", "-c", "acme", "--to", "2024-01-03", env=env)
+    assert result.exit_code == 0, result.output
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (backfill,) = instance.get_backfills()
+        assert f"backfill {backfill.backfill_id} requested: uyumsoft acme 2024-01-01..2024-01-03" in result.stdout
+        assert backfill.title == "uyumsoft acme 2024-01-01..2024-01-03 (3 days, cli)"
+        assert backfill.status == BulkActionStatus.REQUESTED
+        # The days are the partitions; the company is the run config the daemon gives each of its runs.
+        assert backfill.run_config == shard_run_config(["acme"])
+        target = backfill.asset_backfill_data.target_subset
+        assert sorted({p.partition_key for p in target.iterate_asset_partitions()}) == [
+            "2024-01-01",
+            "2024-01-02",
+            "2024-01-03",
+        ]
+        assert backfill.tags["hub/credential"] == "uyumsoft.acme" and backfill.tags["hub/trigger"] == "cli"
+        assert "GOOD" not in str(backfill.tags) and "GOOD" not in str(backfill.run_config)
+        assert instance.get_dynamic_partitions("uyumsoft_companies") == []  # no company partitions in fleet
+    assert _rows(hub_env) == 0

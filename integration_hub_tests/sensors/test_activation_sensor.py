@@ -185,3 +185,33 @@ def test_days_of_an_unfinished_backfill_are_not_requested_twice(
     result = _tick(sensor, instance, hub, first.cursor)
     assert _days(result) == [["acme|2024-01-06", "acme|2024-01-07"]]
 
+
+
+def test_a_connection_starting_today_gets_its_partition_and_no_backfill_yet(
+    store: Store, hub_settings, fake_connectors, sensor, instance
+) -> None:
+    """Nothing is over yet to collect, but the daily schedule collects only companies with a partition."""
+    connect(store, start_date=TODAY.isoformat())
+    result = _tick(sensor, instance, hub_resource(hub_settings), None)
+    assert result.run_requests == []
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["acme"]]
+
+
+def test_one_tick_requests_one_backfill_per_connection_minus_the_days_in_flight_for_each(
+    store: Store, hub_settings, fake_connectors, sensor, asset, instance
+) -> None:
+    import time
+
+    from integration_hub.backfills import BackfillPlan
+
+    for company in ("acme", "globex", "initech"):
+        connect(store, company=company, start_date="2024-01-07")
+    busy = BackfillPlan("uyumsoft", "globex", (date(2024, 1, 7), date(2024, 1, 8)), "cli")
+    instance.add_dynamic_partitions("uyumsoft_companies", ["globex"])
+    instance.add_backfill(busy.backfill("inflight", [asset.key], instance, time.time()))
+    result = _tick(sensor, instance, hub_resource(hub_settings), None)
+    assert _days(result) == [
+        [f"acme|2024-01-{d:02d}" for d in (7, 8, 9, 10)],
+        ["globex|2024-01-09", "globex|2024-01-10"],
+        [f"initech|2024-01-{d:02d}" for d in (7, 8, 9, 10)],
+    ]
