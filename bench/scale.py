@@ -409,7 +409,9 @@ def child(args: argparse.Namespace) -> None:
                             partition = yesterday.isoformat() if layout == "fleet" else f"co00000|{yesterday}"
                             point["graphql"] = measurement.pages(hub_url, plan["repeats"], partition)
                             log(f"{backend}/{layout}/{count}: pages {json.dumps(point['graphql']['pages'])}")
-                            point["growth"] = measurement.daily_growth(requests, defs)
+                            # a fleet run collects a whole shard: one is a day's 1/20th at 10,000 companies
+                            sample = 1 if layout == "fleet" else 3
+                            point["growth"] = measurement.daily_growth(requests, defs, sample)
                             log(f"{backend}/{layout}/{count}: growth {json.dumps(point['growth'])}")
                     except Exception:
                         point["error"] = traceback.format_exc(limit=8)
