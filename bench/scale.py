@@ -463,12 +463,13 @@ def _figure(point: dict[str, Any], name: str) -> float:
 
 
 def _extrapolate(xs: list[float], ys: list[float], x: float) -> float:
-    """Linear through the last two measured points (these figures grow with the partitions, i.e. linearly)."""
+    """Linear through the last two measured points (these figures grow with the partitions, i.e. linearly); a
+    figure that did not grow between them (noise) is carried flat, never extrapolated downwards."""
     pairs = [(a, b) for a, b in zip(xs, ys, strict=True) if not math.isnan(b)]
     if len(pairs) < 2:
         return float("nan")
     (x1, y1), (x2, y2) = pairs[-2:]
-    return y2 + (y2 - y1) / (x2 - x1) * (x - x2)
+    return y2 + max(0.0, (y2 - y1) / (x2 - x1)) * (x - x2)
 
 
 def _cell(value: float, unit: str) -> str:
@@ -490,6 +491,7 @@ def _plot(results: dict[str, Any], name: str, counts: list[int]) -> str:
     title, _, unit, target = FIGURES[name]
     fig, axis = plt.subplots(figsize=(7, 3.8))
     styles = {"sqlite": "--", "postgres": "-"}
+    markers = {"sqlite": "s", "postgres": "o"}
     colors = {"company_day": "#d95f02", "fleet": "#1b9e77"}
     for layout in LAYOUTS:
         for backend in BACKENDS:
@@ -498,7 +500,7 @@ def _plot(results: dict[str, Any], name: str, counts: list[int]) -> str:
             ys = [_figure(p, name) for p in points]
             if not any(not math.isnan(y) for y in ys):
                 continue
-            axis.plot(xs, ys, styles[backend], marker="o", color=colors[layout], label=f"{layout}, {backend}")
+            axis.plot(xs, ys, styles[backend], marker=markers[backend], color=colors[layout], label=f"{layout}, {backend}")
             if layout == "company_day" and xs and xs[-1] < GOAL_COMPANIES:
                 guess = _extrapolate(xs, ys, GOAL_COMPANIES)
                 if not math.isnan(guess):
