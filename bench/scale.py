@@ -500,7 +500,9 @@ def _plot(results: dict[str, Any], name: str, counts: list[int]) -> str:
             ys = [_figure(p, name) for p in points]
             if not any(not math.isnan(y) for y in ys):
                 continue
-            axis.plot(xs, ys, styles[backend], marker=markers[backend], color=colors[layout], label=f"{layout}, {backend}")
+            axis.plot(
+                xs, ys, styles[backend], marker=markers[backend], color=colors[layout], label=f"{layout}, {backend}"
+            )
             if layout == "company_day" and xs and xs[-1] < GOAL_COMPANIES:
                 guess = _extrapolate(xs, ys, GOAL_COMPANIES)
                 if not math.isnan(guess):
@@ -678,10 +680,16 @@ def _targets(results: dict[str, Any]) -> list[Target]:
     for point in results["points"]:
         ticks = point.get("ticks") or {}
         if point["companies"] == companies and "sensor_event_log_reads" in ticks:
-            targets.append(Target(
-                f"event-log statements in the schedule and activation-sensor ticks ({point['layout']}, "
-                f"{point['backend']}, {companies:,})",
-                float(ticks["schedule_event_log_reads"] + ticks["sensor_event_log_reads"]), "<=", 0, "all ticks"))
+            targets.append(
+                Target(
+                    f"event-log statements in the schedule and activation-sensor ticks ({point['layout']}, "
+                    f"{point['backend']}, {companies:,})",
+                    float(ticks["schedule_event_log_reads"] + ticks["sensor_event_log_reads"]),
+                    "<=",
+                    0,
+                    "all ticks",
+                )
+            )
     overhead = results.get("overhead") or {}
     targets.append(
         Target(
