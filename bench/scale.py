@@ -49,6 +49,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -742,11 +743,23 @@ def run(quick: bool = False) -> Section:
     from bench import scale_overhead
 
     tables.append(scale_overhead.table(results.get("overhead") or {}))
+    targets = _targets(results)
+    hub_method = ""
+    try:  # the hub's own answers at fleet scale (bench/hub_queries.py), part of this pass
+        from bench import hub_queries
+
+        hub = hub_queries.run(quick)
+        tables += [replace(table, title=f"Hub queries — {table.title}") for table in hub.tables]
+        targets += [replace(target, name=f"hub queries: {target.name}") for target in hub.targets]
+        hub_method = "\n\n**Hub queries** (``bench/hub_queries.py``, run as part of this pass):\n\n" + hub.method
+    except Exception:
+        targets.append(Target("hub queries (bench/hub_queries.py) ran", 0.0, ">=", 1.0, "ran"))
+        hub_method = "\n\n**Hub queries failed:**\n\n```\n" + traceback.format_exc(limit=6) + "\n```"
     failures = [
         f"{p['layout']}/{p['backend']}/{p['companies']}: {p['error']}" for p in results["points"] if p.get("error")
     ]
     notes = sorted({f"{p['layout']}: {p['note']}" for p in results["points"] if p.get("note")})
-    method = (__doc__ or "") + "".join(f"\n\n**Not measured:** {note}." for note in notes)
+    method = (__doc__ or "") + "".join(f"\n\n**Not measured:** {note}." for note in notes) + hub_method
     if failures:
         method += "\n\n**Failures:**\n\n```\n" + "\n\n".join(failures)[:6000] + "\n```"
     return Section(
@@ -754,7 +767,7 @@ def run(quick: bool = False) -> Section:
         title="6. Scale",
         method=method,
         tables=tables,
-        targets=_targets(results),
+        targets=targets,
         plots=[_plot(results, name, counts) for name in FIGURES],
     )
 
