@@ -111,5 +111,7 @@ def fake_connectors(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str,
         monkeypatch.setitem(connectors.CONNECTORS, integration_id, "integration_hub_tests.support.fake_connector:build")
     fake_connector.CALLS.clear()
     fake_connector.FAIL_ON.clear()
+    fake_connector.FAIL_FOR.clear()
     yield fake_connector.CALLS
     fake_connector.FAIL_ON.clear()
+    fake_connector.FAIL_FOR.clear()

@@ -1,5 +1,6 @@
-"""End to end with the real ``dagster-daemon`` on PostgreSQL: a connection activated in the store is picked
-up by the activation sensor, its backfill runs through the queued run coordinator, and lands in the inventory.
+"""End to end with the real ``dagster-daemon`` on PostgreSQL, in each partition layout: connections activated in the
+store are picked up by the activation sensor, their collection runs through the queued run coordinator (company_day:
+one backfill per connection; fleet: shard runs over days) and lands in the inventory.
 
 Dagster's run, event and schedule storage and the hub's own tables share one fresh PostgreSQL database,
 configured by the project's own ``dagster.yaml`` through the ``DAGSTER_PG_*`` variables.
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import bindparam, create_engine, func, select, text
 
 from integration_hub.instance import EVENT_BATCH_ENV, EVENT_BATCH_SIZE
 from integration_hub.service import ConnectionService
@@ -27,7 +28,10 @@ from integration_hub_tests.conftest import PROJECT_ROOT
 
 
 @pytest.mark.slow
-def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path: Path, fake_connectors) -> None:
+@pytest.mark.parametrize("layout", ["company_day", "fleet"])
+def test_daemon_picks_up_activation_and_backfills(
+    clean_postgres: str, tmp_path: Path, fake_connectors, layout: str
+) -> None:
     postgres_url = clean_postgres
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
@@ -54,18 +58,23 @@ def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path:
         "HUB_DATABASE_URL": postgres_url,
         "HUB_SENSOR_INTERVAL_SECONDS": "1",
         "HUB_RETRY_DELAY_SECONDS": "1",
+        "HUB_PARTITIONING": layout,
         "PYTHONPATH": str(PROJECT_ROOT),
         EVENT_BATCH_ENV: str(EVENT_BATCH_SIZE),  # as README's production settings recommend
     }
     settings = HubSettings.from_env(env)
     store = Store.open(settings)
     start = datetime.now(UTC).date() - timedelta(days=3)
-    ConnectionService(store).connect(
-        "acme",
-        "uyumsoft",
-        {"username": "demo", "password": "GOOD-e2e", "start_date": start.isoformat()},
-        by="e2e",
-    )
+    # Two companies; bolt starts a day later (the fleet layout clips its window per company).
+    starts = {"acme": start, "bolt": start + timedelta(days=1)}
+    for company, first in starts.items():
+        ConnectionService(store).connect(
+            company,
+            "uyumsoft",
+            {"username": "demo", "password": "GOOD-e2e", "start_date": first.isoformat()},
+            by="e2e",
+        )
+    expected_rows = 3 * (3 + 2)
 
     daemon = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace)],
@@ -81,7 +90,7 @@ def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path:
         while time.monotonic() < deadline:
             with store.engine.connect() as conn:
                 rows = conn.execute(select(func.count()).select_from(schema.inventory)).scalar_one()
-            if rows >= 9 or daemon.poll() is not None:
+            if rows >= expected_rows or daemon.poll() is not None:
                 break
             time.sleep(2)
     finally:
@@ -92,25 +101,48 @@ def test_daemon_picks_up_activation_and_backfills(clean_postgres: str, tmp_path:
         except subprocess.TimeoutExpired:
             os.killpg(daemon.pid, signal.SIGKILL)  # pragma: no cover - a stuck daemon
             output = daemon.communicate()[0].decode(errors="replace")
-    assert rows == 9, f"inventory has {rows} rows; daemon output:\n{output[-4000:]}"
+    assert rows == expected_rows, f"inventory has {rows} rows; daemon output:\n{output[-4000:]}"
+    inv = schema.inventory
     with store.engine.connect() as conn:
-        days = sorted(r[0] for r in conn.execute(select(schema.inventory.c.partition_date).distinct()))
+        days = {
+            company: sorted(
+                day for (day,) in conn.execute(select(inv.c.partition_date).where(inv.c.company == company).distinct())
+            )
+            for company in starts
+        }
         attempts = conn.execute(
-            select(schema.activity_log.c.status, schema.activity_log.c.run_id).where(
+            select(schema.activity_log.c.status, schema.activity_log.c.run_id, schema.activity_log.c.company).where(
                 schema.activity_log.c.action == "Sync Attempt"
             )
         ).all()
-    assert days == [start + timedelta(days=i) for i in range(3)]
-    assert [status for status, _ in attempts] == ["Success"]
-    # The run was recorded in Dagster's PostgreSQL run storage, with the hub's tags and no secret.
+    assert days == {
+        c: [first + timedelta(days=i) for i in range((start - first).days + 3)] for c, first in starts.items()
+    }
+    assert sorted((status, company) for status, _, company in attempts) == [("Success", "acme"), ("Success", "bolt")]
+    # The runs were recorded in Dagster's PostgreSQL run storage, with the hub's tags and no secret.
+    run_ids = sorted({run_id for _, run_id, _ in attempts})
     engine = create_engine(postgres_url)
     with engine.connect() as conn:
         run_tags = conn.execute(
-            text("SELECT key, value FROM run_tags WHERE run_id = :run_id"), {"run_id": attempts[0][1]}
+            text("SELECT run_id, key, value FROM run_tags WHERE run_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": run_ids},
         ).all()
+        bodies = [body for (body,) in conn.execute(text("SELECT run_body FROM runs"))]
     engine.dispose()
-    tags = dict(run_tags)
-    assert tags["hub/credential"] == "uyumsoft.acme"
-    assert tags["dagster/asset_partition_range_start"] == f"acme|{start.isoformat()}"
-    assert "GOOD-e2e" not in str(run_tags)
+    tags = {run_id: {k: v for r, k, v in run_tags if r == run_id} for run_id in run_ids}
+    if layout == "company_day":  # one backfill run per connection, keyed by company and day
+        assert len(run_ids) == 2
+        assert sorted(t["hub/credential"] for t in tags.values()) == ["uyumsoft.acme", "uyumsoft.bolt"]
+        assert sorted(t["dagster/asset_partition_range_start"] for t in tags.values()) == [
+            f"{c}|{first.isoformat()}" for c, first in starts.items()
+        ]
+    else:  # one shard run for both companies over the days, the companies in its run config
+        assert len(run_ids) == 1
+        (only,) = tags.values()
+        assert only["dagster/asset_partition_range_start"] == start.isoformat()
+        assert only["hub/shard"] == "1/1" and "hub/credential" not in only
+        assert any('"acme"' in body and '"bolt"' in body for body in bodies)
+    assert "GOOD-e2e" not in str(run_tags) and not any("GOOD-e2e" in body for body in bodies)
     store.dispose()

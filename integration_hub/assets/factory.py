@@ -1,15 +1,22 @@
-"""One factory builds every collected asset from a :class:`StreamSpec`.
+"""One factory builds every collected asset from a :class:`StreamSpec`, in either partition layout.
 
-A run (one partition or a ranged backfill) is split into per-company windows of consecutive days; each
-window is collected with *one* ``collect(stream, window)`` call, so the connector can fetch it with as
-few requests as the provider allows, and is written with one partition-replacing transaction that also records
-the coverage of every day (empty days included). Any failure leaves the window's previous rows untouched and is
-recorded (a failed Sync Attempt, the days' coverage, the stream's health and back-off).
+The asset body only turns the collection service's results (:mod:`integration_hub.service.collection`) into
+Dagster's: the collection of a (company, stream, window), its credentials, lease, error handling, redaction and
+activity log all live in the service.
 
-Each day partition carries its own ``dagster/row_count``; the ``run_*`` metadata are the run's totals. Days
-before the connection's start date are never collected: a run of only such days ends with a skip, not a
-materialization. The checks find something: provider totals against rows written, and days since the start
-date that no collection has covered.
+* ``company_day`` (default): a run (one partition or a ranged backfill) is one company's consecutive days, each
+  window collected with *one* ``collect(stream, window)`` call and written in one partition-replacing transaction
+  that also records the coverage of every day. A failure fails the run (retried when a retry can help) and leaves
+  the window's previous rows. Days before the connection's start date are never collected: a run of only such days
+  ends with a skip, a run mixing them is refused.
+* ``fleet``: a run is a day range for a shard of companies (the ``shard`` resource's run config). Each company is
+  collected in its own window, clipped to its start date, with its own error handling: a company that fails is
+  recorded (coverage, health, back-off), named in the run's metadata and in the ``every_company_collected`` check,
+  and retried later; the run fails only when no company of the shard could be collected.
+
+Each day partition carries its own ``dagster/row_count``; the ``run_*`` metadata are the run's totals. The checks
+find something: provider totals against rows written, days since the start date no collection has covered, and
+(fleet) companies of the shard whose collection failed.
 """
 
 import time
@@ -21,27 +28,21 @@ from typing import Any
 
 import dagster as dg
 
-from integration_hub.assets.partitions import company_windows, partitions_def
-from integration_hub.assets.progress import ProgressLog
+from integration_hub.assets.partitions import company_windows, day_windows, days_def, partitions_def
 from integration_hub.assets.streams import OWNER, StreamSpec
-from integration_hub.connectors.base import (
-    AuthenticationError,
-    CollectStats,
-    ConfigurationError,
-    ConnectorError,
-    DateWindow,
-    ProviderError,
-    TransientError,
-)
-from integration_hub.resources.hub import CollectionRefused, HubResource
-from integration_hub.resources.leases import CredentialBusy, LeaseLost
+from integration_hub.connectors.base import CollectStats, DateWindow
+from integration_hub.resources.hub import HubResource
+from integration_hub.resources.shard import FleetShard
+from integration_hub.service.collection import CollectionService, Outcome, WindowResult
 from integration_hub.settings import CollectionConfig
-from integration_hub.store.coverage import RETRIED_KINDS
-from integration_hub.store.inventory import InventoryError, WriteResult
+from integration_hub.store.connections import ConnectionRecord
+from integration_hub.store.database import utcnow
 
 RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 COUNT_CHECK = "row_count_matches_provider"
 GAPS_CHECK = "no_gaps_since_start_date"
+COMPANIES_CHECK = "every_company_collected"
+FAILURES_SHOWN = 20  # failed companies listed in a fleet run's metadata (the count is always complete)
 
 
 def pool_name(integration_id: str) -> str:
@@ -76,10 +77,17 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
             "(the hub's coverage records; a day whose collections all failed is a gap).",
         ),
     ]
-
-    @asset_with_backfill_policy(
+    if config.fleet:
+        check_specs.append(
+            dg.AssetCheckSpec(
+                COMPANIES_CHECK,
+                asset=spec.asset_key,
+                description="Every company of the run's shard was collected (a company that failed is recorded, "
+                "retried after its back-off and named here).",
+            )
+        )
+    options: dict[str, Any] = dict(
         key=spec.asset_key,
-        partitions_def=partitions_def(spec.integration_id),
         group_name=spec.group,
         kinds=set(spec.kinds),
         owners=[OWNER],
@@ -96,40 +104,167 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
         tags={"hub/integration": spec.integration_id, "hub/stream": spec.stream},
         output_required=False,  # partitions before the start date end with a skip, not a materialization
     )
+    if config.fleet:
+
+        @asset_with_backfill_policy(partitions_def=days_def(config.partitions_start), **options)
+        def _fleet(context: dg.AssetExecutionContext, hub: HubResource, shard: FleetShard):  # type: ignore[no-untyped-def]
+            yield from _collect_fleet(context, hub.collection(), shard, spec)
+
+        return _fleet
+
+    @asset_with_backfill_policy(partitions_def=partitions_def(spec.integration_id), **options)
     def _collect(context: dg.AssetExecutionContext, hub: HubResource):  # type: ignore[no-untyped-def]
-        windows = company_windows(context.partition_keys)
-        before_start = _before_start_date(hub, spec, windows)
-        reasons = "; ".join(reason for reason, _ in before_start.values())
-        if before_start and len(before_start) == len(windows) and all(whole for _, whole in before_start.values()):
-            context.log.info(f"skipped, nothing collected: {reasons}")
-            yield from _skipped_checks(reasons)
-            return
-        if before_start:  # a ranged run materializes all its partitions or none: refuse rather than mislabel
-            raise dg.Failure(
-                description="this run mixes days before a connection's start date with days after it: "
-                f"{reasons}. Materialize only days from the start date.",
-                allow_retries=False,
-            )
-        run = _RunTotals()
-        for company, window in windows:
-            written = DateWindow.single_day(window.last) if spec.snapshot else window
-            result, window_stats = _collect_window(context, hub, spec, company, written)
-            run.add(result, window_stats)
-            _add_partition_metadata(context, company, result)
-        # A snapshot stream records only each run's last day, so days between snapshots are not gaps.
-        gaps = {
-            company: []
-            if spec.snapshot
-            else hub.uncollected_since_start(company, spec.integration_id, spec.stream, window.last)
-            for company, window in windows
-        }
-        checks = run.checks(gaps)
-        failed = "; ".join(f"{c.check_name}: {c.description or 'failed'}" for c in checks if not c.passed) or None
-        for company, _ in windows:  # alerts read the verdict from the hub, not from Dagster's event log
-            hub.record_checks(company, spec.integration_id, spec.stream, failed)
-        yield dg.MaterializeResult(metadata=run.metadata(hub, spec, windows), check_results=checks)
+        yield from _collect_company_day(context, hub.collection(), spec)
 
     return _collect
+
+
+def _collect_company_day(
+    context: dg.AssetExecutionContext, svc: CollectionService, spec: StreamSpec
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """One company's consecutive days per window; the first failure fails the run."""
+    windows = company_windows(context.partition_keys)
+    records = svc.connections(spec.integration_id, [company for company, _ in windows])
+    before_start = _before_start_date(records, spec, windows)
+    reasons = "; ".join(reason for reason, _ in before_start.values())
+    if before_start and len(before_start) == len(windows) and all(whole for _, whole in before_start.values()):
+        context.log.info(f"skipped, nothing collected: {reasons}")
+        yield from _skipped_checks(reasons, fleet=False)
+        return
+    if before_start:  # a ranged run materializes all its partitions or none: refuse rather than mislabel
+        raise dg.Failure(
+            description="this run mixes days before a connection's start date with days after it: "
+            f"{reasons}. Materialize only days from the start date.",
+            allow_retries=False,
+        )
+    run = _RunTotals()
+    for company, window in windows:
+        result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=False)
+        if not result.ok:
+            raise _failure(result)
+        run.add(result)
+        _add_partition_metadata(context, {f"{company}|{day.isoformat()}": n for day, n in _rows_per_day(result)})
+    yield from _finish(context, svc, spec, run, windows, fleet=False)
+
+
+def _collect_fleet(
+    context: dg.AssetExecutionContext, svc: CollectionService, shard: FleetShard, spec: StreamSpec
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Every company of the shard over the run's days, each in its own window with its own error handling."""
+    windows = day_windows(context.partition_keys)
+    if shard.companies:
+        companies = sorted(set(shard.companies))
+        records = svc.connections(spec.integration_id, companies)
+    else:
+        records = {record.company: record for record in svc.collecting(spec.integration_id)}
+        companies = sorted(records)
+    held = svc.backing_off(spec.integration_id, spec.stream, utcnow()) if shard.respect_backoff else {}
+    run = _RunTotals()
+    results: list[WindowResult] = []
+    per_day: Counter[str] = Counter()
+    waiting = sorted(company for company in companies if company in held)
+    if waiting:
+        context.log.info(f"{len(waiting)} companies' {spec.stream} back off after failures: {', '.join(waiting[:10])}")
+    for company in companies:
+        if company in held:
+            continue
+        for window in windows:
+            result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=True)
+            results.append(result)
+            if result.ok:
+                run.add(result)
+                per_day.update({day.isoformat(): n for day, n in _rows_per_day(result)})
+            elif result.outcome is not Outcome.SKIPPED:
+                context.log.warning(f"{result.label}: {result.outcome}: {result.message}")
+    problems = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.BUSY, Outcome.REFUSED)]
+    if not any(r.ok for r in results):
+        if problems:
+            raise dg.Failure(
+                description=f"no company of this {spec.integration_id} shard was collected "
+                f"({len(problems)} failed); first: {problems[0].label}: {problems[0].message}",
+                metadata={"failed_companies": len({r.company for r in problems})},
+                allow_retries=any(r.retryable for r in problems),
+            )
+        reasons = "; ".join(sorted({f"{r.company}: {r.message}" for r in results if r.message})[:5])
+        context.log.info(f"skipped, nothing collected: {reasons or 'no companies'}")
+        yield from _skipped_checks(reasons or "no companies to collect", fleet=True)
+        return
+    _add_partition_metadata(context, dict(per_day))
+    run.problems = problems
+    collected = [(r.company, r.window) for r in results if r.ok and r.window is not None]
+    attempted = [(r.company, r.window) for r in results if r.outcome in (Outcome.COLLECTED, Outcome.FAILED)]
+    yield from _finish(context, svc, spec, run, collected, fleet=True, attempted=attempted)
+
+
+def _collect_window(
+    context: dg.AssetExecutionContext,
+    svc: CollectionService,
+    spec: StreamSpec,
+    company: str,
+    window: DateWindow,
+    record: ConnectionRecord | None,
+    *,
+    fleet: bool,
+) -> WindowResult:
+    """One window through the service. A fleet run clips it to the start date (the run's days are the shard's, not
+    the company's) and does not wait for a credential another run holds: that run or the next attempt collects it."""
+    return svc.collect(
+        company=company,
+        integration_id=spec.integration_id,
+        stream=spec.stream,
+        window=window,
+        run_id=context.run.run_id,
+        record=record,
+        snapshot=spec.snapshot,
+        clip_to_start=fleet,
+        lease_wait=0 if fleet else None,
+        log=context.log,
+    )
+
+
+def _finish(
+    context: dg.AssetExecutionContext,
+    svc: CollectionService,
+    spec: StreamSpec,
+    run: "_RunTotals",
+    windows: list[tuple[str, DateWindow]],
+    *,
+    fleet: bool,
+    attempted: list[tuple[str, DateWindow | None]] | None = None,
+) -> Iterator[dg.MaterializeResult]:
+    """The checks (gaps over every company attempted, failed ones included), their verdicts recorded in the hub
+    per company, and the materialization with the run's totals."""
+    # A snapshot stream records only each run's last day, so days between snapshots are not gaps.
+    until: dict[str, date] = {}
+    for company, window in attempted if attempted is not None else windows:
+        if window is None:
+            continue
+        until[company] = max(until.get(company, window.last), window.last)
+    gaps = {} if spec.snapshot else svc.gaps(spec.integration_id, spec.stream, until)
+    checks = run.checks(gaps, fleet=fleet)
+    failed = "; ".join(f"{c.check_name}: {c.description or 'failed'}" for c in checks if not c.passed) or None
+    verdicts: dict[str, str | None] = {company: failed for company in until}
+    for problem in run.problems:
+        if problem.outcome is Outcome.FAILED:
+            verdicts[problem.company] = f"{COMPANIES_CHECK}: {problem.message}"
+    svc.record_checks(spec.integration_id, spec.stream, verdicts)
+    yield dg.MaterializeResult(metadata=run.metadata(svc, spec, windows, fleet=fleet), check_results=checks)
+
+
+def _failure(result: WindowResult) -> dg.Failure:
+    """A one-company run's failure as Dagster's, retried only when a retry can help (not a rejected credential, a
+    bad setting or a connector breaking the record contract)."""
+    if result.outcome is Outcome.FAILED:
+        return dg.Failure(
+            description=f"{result.label}: {result.message}",
+            metadata={"consecutive_failures": result.consecutive_failures},
+            allow_retries=result.retryable,
+        )
+    return dg.Failure(description=result.message or str(result.outcome), allow_retries=result.retryable)
+
+
+def _rows_per_day(result: WindowResult) -> list[tuple[date, int]]:
+    return list(result.write.rows_per_day.items()) if result.write else []
 
 
 class _RunTotals:
@@ -144,26 +279,29 @@ class _RunTotals:
         self.by_type: Counter[str] = Counter()
         self.reported: Counter[str] = Counter()
         self.reported_windows = 0
+        self.problems: list[WindowResult] = []
 
-    def add(self, result: WriteResult, window_stats: CollectStats) -> None:
-        _add_stats(self.stats, window_stats)
-        if window_stats.reported_counts:
+    def add(self, result: WindowResult) -> None:
+        assert result.write is not None
+        _add_stats(self.stats, result.stats)
+        if result.stats.reported_counts:
             self.reported_windows += 1
-            self.reported.update(window_stats.reported_counts)
-        self.by_type.update(result.records_by_type)
-        self.rows += result.total
-        self.days += len(result.rows_per_day)
-        self.empty_days += sum(1 for count in result.rows_per_day.values() if count == 0)
+            self.reported.update(result.stats.reported_counts)
+        self.by_type.update(result.write.records_by_type)
+        self.rows += result.write.total
+        self.days += len(result.write.rows_per_day)
+        self.empty_days += sum(1 for count in result.write.rows_per_day.values() if count == 0)
 
-    def metadata(self, hub: HubResource, spec: StreamSpec, windows: list[tuple[str, DateWindow]]) -> dict[str, Any]:
+    def metadata(
+        self, svc: CollectionService, spec: StreamSpec, windows: list[tuple[str, DateWindow]], *, fleet: bool
+    ) -> dict[str, Any]:
         """The run's totals, labelled as such: Dagster copies them onto every partition of the run, next to each
         day's own ``dagster/row_count``."""
-        return {
+        metadata: dict[str, Any] = {
             "run_rows": dg.MetadataValue.int(self.rows),
             "run_days": dg.MetadataValue.int(self.days),
             "run_empty_days": dg.MetadataValue.int(self.empty_days),
             "run_records_by_type": dg.MetadataValue.json(dict(self.by_type)),
-            "run_windows": dg.MetadataValue.text(", ".join(f"{c} {w}" for c, w in windows)),
             "run_requests": dg.MetadataValue.int(self.stats.requests),
             "run_pages": dg.MetadataValue.int(self.stats.pages),
             "run_retries": dg.MetadataValue.int(self.stats.retries),
@@ -171,17 +309,27 @@ class _RunTotals:
             "run_skipped_out_of_window": dg.MetadataValue.int(self.stats.skipped_out_of_window),
             "run_waited_seconds": dg.MetadataValue.float(round(self.stats.waited_seconds, 3)),
             "run_duration_seconds": dg.MetadataValue.float(round(time.monotonic() - self.started, 3)),
-            "run_preview": dg.MetadataValue.md(_preview_markdown(hub, spec, windows)),
+            "run_preview": dg.MetadataValue.md(
+                _preview_markdown(svc.preview(spec.integration_id, spec.stream, windows))
+            ),
         }
+        if fleet:  # 500 companies per run: counts and the failures, not every window
+            metadata["run_companies_collected"] = dg.MetadataValue.int(len({company for company, _ in windows}))
+            metadata["run_companies_failed"] = dg.MetadataValue.int(len({p.company for p in self.problems}))
+            if self.problems:
+                metadata["run_failures"] = dg.MetadataValue.md(_failures_markdown(self.problems))
+        else:
+            metadata["run_windows"] = dg.MetadataValue.text(", ".join(f"{c} {w}" for c, w in windows))
+        return metadata
 
-    def checks(self, gaps: dict[str, list[date]]) -> list[dg.AssetCheckResult]:
+    def checks(self, gaps: dict[str, list[date]], *, fleet: bool) -> list[dg.AssetCheckResult]:
         mismatches = {
             record_type: {"reported": expected, "written": self.by_type.get(record_type, 0)}
             for record_type, expected in self.reported.items()
             if self.by_type.get(record_type, 0) != expected
         }
         missing = {company: _day_ranges(days) for company, days in gaps.items() if days}
-        return [
+        results = [
             dg.AssetCheckResult(
                 check_name=COUNT_CHECK,
                 passed=not mismatches,
@@ -202,24 +350,40 @@ class _RunTotals:
                 severity=dg.AssetCheckSeverity.WARN,
                 description=None
                 if not missing
-                else "Days without a successful collection: "
-                + "; ".join(f"{company} {', '.join(ranges[:5])}" for company, ranges in missing.items()),
+                else f"Days without a successful collection ({len(missing)} companies): "
+                + "; ".join(f"{company} {', '.join(ranges[:5])}" for company, ranges in list(missing.items())[:10]),
                 metadata={
                     "gap_days": sum(len(days) for days in gaps.values()),
-                    "gaps": {company: ranges[:20] for company, ranges in missing.items()},
+                    "gaps": {company: ranges[:20] for company, ranges in list(missing.items())[:FAILURES_SHOWN]},
                 },
             ),
         ]
+        if fleet:
+            failed = sorted({p.company for p in self.problems if p.outcome is Outcome.FAILED})
+            results.append(
+                dg.AssetCheckResult(
+                    check_name=COMPANIES_CHECK,
+                    passed=not failed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=None
+                    if not failed
+                    else f"{len(failed)} companies failed and are retried after their back-off: "
+                    + ", ".join(failed[:10]),
+                    metadata={"failed_companies": len(failed), "failed": failed[:FAILURES_SHOWN]},
+                )
+            )
+        return results
 
 
 def _before_start_date(
-    hub: HubResource, spec: StreamSpec, windows: list[tuple[str, DateWindow]]
+    records: dict[str, ConnectionRecord], spec: StreamSpec, windows: list[tuple[str, DateWindow]]
 ) -> dict[str, tuple[str, bool]]:
     """Per company whose window reaches before its connection's start date: why it may not be collected, and
     whether the whole window lies before it (a skip) or only its first days (a run to refuse)."""
     reasons: dict[str, tuple[str, bool]] = {}
     for company, window in windows:
-        start = hub.start_date(company, spec.integration_id)
+        record = records.get(company)
+        start = record.start_date if record else None
         if start is not None and window.start < start:
             before = DateWindow(window.start, min(window.end, start))
             where = f"{company}/{spec.integration_id} {spec.stream}"
@@ -227,121 +391,14 @@ def _before_start_date(
     return reasons
 
 
-def _skipped_checks(message: str) -> Iterator[dg.AssetCheckResult]:
-    for name in (COUNT_CHECK, GAPS_CHECK):
+def _skipped_checks(message: str, *, fleet: bool) -> Iterator[dg.AssetCheckResult]:
+    for name in (COUNT_CHECK, GAPS_CHECK, *((COMPANIES_CHECK,) if fleet else ())):
         yield dg.AssetCheckResult(
             check_name=name, passed=True, description=f"Skipped: {message}.", metadata={"skipped": True}
         )
 
 
-def _collect_window(
-    context: dg.AssetExecutionContext, hub: HubResource, spec: StreamSpec, company: str, window: DateWindow
-) -> tuple[WriteResult, CollectStats]:
-    """Collect and write one company's window; a failure is recorded (activity log, coverage, back-off) and
-    raised as a ``dg.Failure`` that is retried only when a retry can help."""
-    try:
-        opened = hub.open_connector(company, spec.integration_id)
-    except CollectionRefused as refused:
-        hub.log_sync_attempt(
-            company=company,
-            integration_id=spec.integration_id,
-            ok=False,
-            details=f"{spec.stream} {window}: refused: {refused.description}",
-            run_id=context.run.run_id,
-        )
-        raise
-    except ConnectorError as exc:  # the connector cannot even be built (a setting it refuses): health must know
-        raise _recorded_failure(context, hub, spec, company, window, exc, str(exc)) from None
-    lease = hub.hold_credential(company, spec.integration_id, context.run.run_id, log=context.log)
-    try:
-        lease.acquire()  # waits (bounded) while another run uses the credential; CredentialBusy when too long
-    except CredentialBusy as busy:
-        opened.connector.close()
-        hub.log_sync_attempt(
-            company=company,
-            integration_id=spec.integration_id,
-            ok=False,
-            details=f"{spec.stream} {window}: not started: {busy.description}",
-            run_id=context.run.run_id,
-        )
-        raise
-    except BaseException:
-        opened.connector.close()
-        raise
-    started = time.monotonic()
-    progress = ProgressLog(context.log, f"{company} {spec.stream} {window}", window, opened.connector.stats)
-    try:
-        result = hub.replace_window(
-            company=company,
-            integration_id=spec.integration_id,
-            stream=spec.stream,
-            window=window,
-            records=lease.guard(progress.follow(opened.connector.collect(spec.stream, window))),
-            run_id=context.run.run_id,
-        )
-    except Exception as exc:
-        message = opened.redact(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ConnectorError) else str(exc))
-        raise _recorded_failure(context, hub, spec, company, window, exc, message) from None
-    finally:
-        opened.connector.close()
-        lease.release()
-    stats = opened.connector.stats
-    hub.log_sync_attempt(
-        company=company,
-        integration_id=spec.integration_id,
-        ok=True,
-        details=f"{spec.stream} {window}: {result.total} rows in {stats.requests} requests, "
-        f"{time.monotonic() - started:.1f}s",
-        run_id=context.run.run_id,
-    )
-    return result, stats
-
-
-def _recorded_failure(
-    context: dg.AssetExecutionContext,
-    hub: HubResource,
-    spec: StreamSpec,
-    company: str,
-    window: DateWindow,
-    exc: BaseException,
-    message: str,
-) -> dg.Failure:
-    """Record a failed window (activity log, coverage, health and back-off) and the ``dg.Failure`` to raise."""
-    health = hub.record_failure(
-        company=company,
-        integration_id=spec.integration_id,
-        stream=spec.stream,
-        window=window,
-        error=message,
-        error_kind=error_kind(exc),
-        details=f"{spec.stream} {window}: failed, previous rows kept: {message}",
-        run_id=context.run.run_id,
-    )
-    # Retrying cannot fix a rejected credential, a bad setting or a connector breaking the record contract;
-    # transient provider trouble is what the RetryPolicy is for.
-    return dg.Failure(
-        description=f"{company}/{spec.integration_id} {spec.stream} {window}: {message}",
-        metadata={"consecutive_failures": health.consecutive_failures},
-        allow_retries=error_kind(exc) in RETRIED_KINDS,
-    )
-
-
-def error_kind(exc: BaseException) -> str:
-    """The failure's kind as health reads it: ``auth`` means the credentials need renewing."""
-    if isinstance(exc, AuthenticationError):
-        return "auth"
-    if isinstance(exc, ConfigurationError | CollectionRefused):
-        return "config"
-    if isinstance(exc, InventoryError):
-        return "inventory"
-    if isinstance(exc, TransientError | LeaseLost):
-        return "transient"
-    if isinstance(exc, ProviderError):
-        return "provider"
-    return "other"
-
-
-def _add_partition_metadata(context: dg.AssetExecutionContext, company: str, result: WriteResult) -> None:
+def _add_partition_metadata(context: dg.AssetExecutionContext, rows_by_key: dict[str, int]) -> None:
     """Each day partition's own row count (``dagster/row_count``; 0 for a day collected empty).
 
     Dagster's public ``add_asset_metadata(partition_key=...)`` re-lists the run's whole partition range on every
@@ -350,10 +407,10 @@ def _add_partition_metadata(context: dg.AssetExecutionContext, company: str, res
     """
     step = context.op_execution_context._step_execution_context
     accumulator = step._metadata_accumulator
-    for day, count in result.rows_per_day.items():
+    for key, count in rows_by_key.items():
         accumulator = accumulator.with_additional_asset_metadata(
             asset_key=context.asset_key,
-            partition_key=f"{company}|{day.isoformat()}",
+            partition_key=key,
             metadata={"dagster/row_count": dg.MetadataValue.int(count), "day_rows": dg.MetadataValue.int(count)},
         )
     step._metadata_accumulator = accumulator
@@ -388,20 +445,7 @@ def _add_stats(total: CollectStats, part: CollectStats) -> None:
     total.skipped_out_of_window += part.skipped_out_of_window
 
 
-def _preview_markdown(hub: HubResource, spec: StreamSpec, windows: list) -> str:
-    rows: list[dict[str, Any]] = []
-    for company, window in windows:
-        rows.extend(
-            hub.preview(
-                company=company,
-                integration_id=spec.integration_id,
-                stream=spec.stream,
-                window=window,
-                limit=5 - len(rows),
-            )
-        )
-        if len(rows) >= 5:
-            break
+def _preview_markdown(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "_no rows in this window_"
     columns = list(rows[0])
@@ -409,4 +453,14 @@ def _preview_markdown(hub: HubResource, spec: StreamSpec, windows: list) -> str:
     for row in rows:
         cells = ["" if row[c] is None else str(row[c]).replace("|", "\\|")[:60] for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _failures_markdown(problems: list[WindowResult]) -> str:
+    lines = ["| company | window | outcome | error |", "|---|---|---|---|"]
+    for problem in problems[:FAILURES_SHOWN]:
+        message = (problem.message or "").replace("|", "\\|")[:200]
+        lines.append(f"| {problem.company} | {problem.window or ''} | {problem.outcome} | {message} |")
+    if len(problems) > FAILURES_SHOWN:
+        lines.append(f"| … {len(problems) - FAILURES_SHOWN} more | | | |")
     return "\n".join(lines)

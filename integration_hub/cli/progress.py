@@ -1,7 +1,7 @@
 """Live progress of an in-process collection for ``integration-hub collect``: records, requests and days done.
 
-The assets only see the hub resource, so the CLI hands them a :class:`TrackedHub` whose connectors report each
-record as it is yielded (the connector stays unaware, the asset body unchanged). Imported only when a collection
+The assets only see the hub resource, so the CLI hands them a :class:`TrackedHub` whose collection service reports
+each record as it is yielded (the connector stays unaware, the asset body unchanged). Imported only when a collection
 runs in process, so other commands never import Dagster.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 from rich.progress import Progress
 
 from integration_hub.connectors.base import DateWindow, Record
-from integration_hub.resources.hub import HubResource, OpenConnection
+from integration_hub.resources.hub import HubResource
+from integration_hub.service.collection import CollectionService
 
 TRACKERS: dict[str, Tracker] = {}  # by TrackedHub.tracker_id: a resource is configuration, not a live object
 
@@ -25,24 +26,12 @@ class TrackedHub(HubResource):
 
     tracker_id: str = ""
 
-    def open_connector(self, company: str, integration_id: str) -> OpenConnection:
-        opened = super().open_connector(company, integration_id)
+    def collection(self) -> CollectionService:
+        service = super().collection()
         tracker = TRACKERS.get(self.tracker_id)
         if tracker is not None:
-            opened.connector = _TrackedConnector(opened.connector, tracker)  # type: ignore[assignment]
-        return opened
-
-
-class _TrackedConnector:
-    def __init__(self, inner: Any, tracker: Tracker) -> None:
-        self._inner = inner
-        self._tracker = tracker
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def collect(self, stream: str, window: DateWindow) -> Iterator[Record]:
-        return self._tracker.follow(self._inner, self._inner.collect(stream, window), window)
+            service.observe = tracker.follow
+        return service
 
 
 class Tracker:

@@ -7,8 +7,9 @@ from datetime import date
 import dagster as dg
 
 from integration_hub.assets.partitions import companies_partitions_name
-from integration_hub.jobs import run_tags
+from integration_hub.jobs import fleet_run_tags, run_tags
 from integration_hub.resources.hub import HubResource
+from integration_hub.resources.shard import FleetShard
 from integration_hub.service import ConnectionService
 from integration_hub.settings import HubSettings
 from integration_hub.store import Store
@@ -45,5 +46,27 @@ def materialize_range(
         instance=instance,
         resources={"hub": hub},
         tags=run_tags(integration, company, first, last),
+        raise_on_error=raise_on_error,
+    )
+
+
+def materialize_fleet(
+    assets: list[dg.AssetsDefinition],
+    instance: dg.DagsterInstance,
+    hub: HubResource,
+    companies: list[str],
+    first: date,
+    last: date,
+    *,
+    integration: str = "uyumsoft",
+    respect_backoff: bool = False,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """A fleet-layout run: the days ``first``..``last`` for the shard ``companies`` (empty: every collecting one)."""
+    return dg.materialize(
+        assets,
+        instance=instance,
+        resources={"hub": hub, "shard": FleetShard(companies=companies, respect_backoff=respect_backoff)},
+        tags=fleet_run_tags(integration, first, last, "1/1"),
         raise_on_error=raise_on_error,
     )

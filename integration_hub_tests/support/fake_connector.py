@@ -6,7 +6,7 @@ their simulators over HTTP).
 
 Knobs: ``FAIL_ON`` (days whose page fails: collecting a window containing one raises after yielding the
 earlier days' records), setting ``per_day`` (records per day, default 3). The credential is valid when it starts with
-``GOOD`` (for any secret field of the integration it stands in for).
+``GOOD`` or ``eyJGOOD`` (for any secret field of the integration it stands in for).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from integration_hub.connectors.base import (
 
 CALLS: list[tuple[str, str]] = []
 FAIL_ON: set[date] = set()  # days whose page "fails after its retries" (set by a test, cleared by the fixture)
+FAIL_FOR: dict[str, Exception] = {}  # company -> what its collection raises (set by a test, cleared by the fixture)
 
 
 class FakeConnector:
@@ -39,7 +40,8 @@ class FakeConnector:
 
     def test_connection(self) -> ConnectionTestResult:
         CALLS.append(("test", self.config.company))
-        bad = [name for name, value in self.config.secrets.items() if not value.startswith("GOOD")]
+        # "eyJGOOD...": a Karbon Access Key must look like a JWT to pass the catalog's validation first.
+        bad = [name for name, value in self.config.secrets.items() if not value.removeprefix("eyJ").startswith("GOOD")]
         if bad or not self.config.secrets:
             return ConnectionTestResult(False, f"the provider rejected {', '.join(bad) or 'the credentials'}")
         return ConnectionTestResult(True, "authenticated as test account")
@@ -48,6 +50,8 @@ class FakeConnector:
         CALLS.append(("collect", f"{self.config.company}:{window}"))
         per_day = int(self.config.setting("per_day", 3))
         self.stats.requests += 1
+        if self.config.company in FAIL_FOR:
+            raise FAIL_FOR[self.config.company]
         for day in window.days():
             if day in FAIL_ON:
                 raise TransientError(f"fake provider: page for {day} failed after 5 attempts")

@@ -20,13 +20,11 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Protocol
 
-import dagster as dg
-
 from integration_hub.store import leases
 
 
 class LeaseStore(Protocol):
-    """What the hub resource offers for leases (each call its own short transaction)."""
+    """Taking, renewing and giving back a lease, each call its own short transaction (the collection service)."""
 
     def take_lease(self, company: str, integration_id: str, run_id: str, ttl: timedelta) -> leases.Lease | None: ...
     def renew_lease(self, company: str, integration_id: str, run_id: str, ttl: timedelta) -> bool: ...
@@ -37,11 +35,12 @@ class _Log(Protocol):
     def info(self, msg: str) -> None: ...
 
 
-class CredentialBusy(dg.Failure):
+class CredentialBusy(RuntimeError):
     """Another run held the credential for the whole bounded wait (retryable: it will be free later)."""
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description=description, allow_retries=True)
+    @property
+    def description(self) -> str:
+        return str(self)
 
 
 class LeaseLost(RuntimeError):
