@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
@@ -48,8 +49,16 @@ def secrets_token() -> str:
     return SecretBox([bench_secret_key()]).encrypt({"password": PASSWORD})
 
 
+# Databases this process created (dropped by drop_created at the end of the pass); HUB_BENCH_SCALE_TAG keeps
+# two passes running at once (a harness check beside a measured pass) off each other's databases.
+CREATED: list[str] = []
+TAG = os.environ.get("HUB_BENCH_SCALE_TAG", "")
+
+
 def fresh_database(name: str) -> str:
-    """Drop and create ``name`` on the machine's PostgreSQL; its SQLAlchemy URL."""
+    """Drop and create ``name`` (plus the run's tag) on the machine's PostgreSQL; its SQLAlchemy URL."""
+    name = f"{name}{TAG}"
+    CREATED.append(name)
     admin = psycopg2.connect(PG_ADMIN_DSN)
     admin.autocommit = True
     with admin.cursor() as cursor:
@@ -58,6 +67,17 @@ def fresh_database(name: str) -> str:
     admin.close()
     params = dict(part.split("=", 1) for part in PG_ADMIN_DSN.split())
     return f"postgresql+psycopg2://{params.get('user', 'postgres')}@{params['host']}:{params['port']}/{name}"
+
+
+def drop_created() -> None:
+    """Drop every database :func:`fresh_database` made in this process (they hold gigabytes)."""
+    admin = psycopg2.connect(PG_ADMIN_DSN)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        for name in dict.fromkeys(CREATED):
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    CREATED.clear()
 
 
 def dsn(url: str) -> str:
