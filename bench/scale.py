@@ -321,6 +321,7 @@ class Measurement:
             return {"runs_executed": 0, "bytes_per_day": float("nan")}
         chosen = requests[:sample]
         with self.backend.instance() as instance:
+            self.backend.settle()
             before = self.backend.event_log_bytes()
             total_before = self.backend.storage_bytes()
             started = time.perf_counter()
@@ -329,6 +330,7 @@ class Measurement:
                 if not summary.success:
                     raise RuntimeError(f"a daily run failed: {summary.error}")
             seconds = time.perf_counter() - started
+        self.backend.settle()
         added = self.backend.event_log_bytes() - before
         added_total = self.backend.storage_bytes() - total_before
         per_run = added / len(chosen)

@@ -126,6 +126,19 @@ class DagsterBackend:
     def _dsn(self) -> str:
         return f"{dsn(fresh_url_of(self.database or ''))}"
 
+    def settle(self) -> None:
+        """Move SQLite's write-ahead logs into the database files (``wal_checkpoint(TRUNCATE)``), so file sizes
+        measure what was written, not when SQLite checkpoints (a bulk load's log would otherwise land in the next
+        measurement). PostgreSQL's relation sizes need nothing."""
+        if self.kind != "sqlite":
+            return
+        for path in (self.home / "history" / "runs" / "index.db", self.home / "history" / "runs.db"):
+            connection = sqlite3.connect(path, timeout=60)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+
     def storage_bytes(self) -> int:
         """What the instance occupies: every file under the SQLite instance, or every table of the PostgreSQL
         database (``pg_total_relation_size``: heap, indexes, TOAST)."""
@@ -270,6 +283,7 @@ class DagsterBackend:
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                     )
         self._replicate_runs(template_run, targets, text, moved_time, marker)
+        self.settle()
         if not sqlite:
             with self.events_db() as connection:
                 connection.autocommit = True
