@@ -30,9 +30,11 @@ pass's 20 minutes on this machine (``HUB_BENCH_SCALE_COMPANY_DAY=100,300,1000`` 
 * GraphQL latency of the asset pages (overview, partitions, checks) from a real ``dagster-webserver`` on 127.0.0.1
   loading the real definitions on that instance (:mod:`bench.scale_graphql`): the UI's own queries, median of 3
   after one cold request;
-* the event log's growth per day: the first of the daily schedule's runs (up to 3) are executed for real and the
-  bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files) are scaled
-  to the number of runs the schedule requests a day.
+* the event log's growth per day: ``company_day``: the first 3 of the daily schedule's runs are executed for real
+  and the bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files, WAL
+  checkpointed) are scaled to the number of runs the schedule requests; ``fleet``: the first daily shard's run is
+  executed for real cut to 25 and to 50 companies, bytes = a + b × companies is fitted to the two, and summed over
+  the schedule's shards (a whole 500-company shard run takes minutes on this machine).
 
 **Dagster overhead** (:mod:`bench.scale_overhead`): fleet layout, a provider that waits as its published rate
 limit makes a client wait.
@@ -345,6 +347,49 @@ class Measurement:
             "all_bytes_per_day": added_total / len(chosen) * len(requests),
         }
 
+    def fleet_growth(self, requests: list[Any], defs: Any, sizes: tuple[int, int] = (25, 50)) -> dict[str, Any]:
+        """A fleet run's event-log bytes are a fixed part plus a part per company (its log lines, its failures):
+        two real runs of the first daily shard's days, cut to ``sizes`` companies, fit bytes = a + b × companies,
+        and the day is the sum over the schedule's shards. (A whole 500-company shard takes minutes to run here.)"""
+        import dagster as dg
+
+        from integration_hub.local_runs import execute_run
+        from integration_hub.resources.shard import shard_run_config
+
+        if not requests:
+            return {"runs_executed": 0, "bytes_per_day": float("nan")}
+        first = requests[0]
+        companies = list(first.run_config["resources"]["shard"]["config"]["companies"])
+        measured: list[tuple[int, float]] = []
+        started = time.perf_counter()
+        with self.backend.instance() as instance:
+            for size in sorted({min(size, len(companies)) for size in sizes}):
+                cut = dg.RunRequest(
+                    job_name=first.job_name,
+                    tags=first.tags,
+                    run_config=shard_run_config(companies[:size], respect_backoff=True),
+                )
+                self.backend.settle()
+                before = self.backend.event_log_bytes()
+                summary = execute_run(defs, instance, INTEGRATION, cut)
+                if not summary.success:
+                    raise RuntimeError(f"a daily fleet run failed: {summary.error}")
+                self.backend.settle()
+                measured.append((size, float(self.backend.event_log_bytes() - before)))
+        (n1, b1), (n2, b2) = measured[0], measured[-1]
+        per_company = max(0.0, (b2 - b1) / (n2 - n1)) if n2 != n1 else 0.0
+        fixed = b1 - per_company * n1
+        shard_sizes = [len(r.run_config["resources"]["shard"]["config"]["companies"]) for r in requests]
+        return {
+            "runs_executed": len(measured),
+            "run_seconds": (time.perf_counter() - started) / len(measured),
+            "measured_runs": measured,
+            "bytes_fixed": fixed,
+            "bytes_per_company": per_company,
+            "bytes_per_run": fixed + per_company * max(shard_sizes),
+            "bytes_per_day": sum(fixed + per_company * size for size in shard_sizes),
+        }
+
     # -------------------------------------------------------------- GraphQL
     def pages(self, hub_url: str, repeats: int, partition: str) -> dict[str, Any]:
         from bench.scale_graphql import Webserver, measure_pages, page_seconds
@@ -452,9 +497,10 @@ def child(args: argparse.Namespace) -> None:
                             partition = yesterday.isoformat() if layout == "fleet" else f"co00000|{yesterday}"
                             point["graphql"] = measurement.pages(hub_url, plan["repeats"], partition)
                             log(f"{backend}/{layout}/{count}: pages {json.dumps(point['graphql']['pages'])}")
-                            # a fleet run collects a whole shard: one is a day's 1/20th at 10,000 companies
-                            sample = 1 if layout == "fleet" else 3
-                            point["growth"] = measurement.daily_growth(requests, defs, sample)
+                            if layout == "fleet":
+                                point["growth"] = measurement.fleet_growth(requests, defs)
+                            else:
+                                point["growth"] = measurement.daily_growth(requests, defs)
                             log(f"{backend}/{layout}/{count}: growth {json.dumps(point['growth'])}")
                     except Exception:
                         point["error"] = traceback.format_exc(limit=8)
