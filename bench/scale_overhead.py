@@ -1,10 +1,10 @@
 """What Dagster and the hub's Dagster layer add to a fleet backfill when the provider's rate limit sets the pace.
 
 A shard of 10 just-connected companies backfills 92 days (one block of the fleet activation sensor) of the
-e-invoice stream from the fake provider (:mod:`bench.scale_connector`), whose every request waits ``SECONDS_PER_REQUEST`` = 0.5 s: Karbon's
-published 120 requests per minute per account, the tightest of the hub's providers. The hub database and the
-Dagster instance are PostgreSQL, as in production (the instance from the project's ``dagster.yaml``). Three
-passes of the same work, each on a fresh hub database:
+e-invoice stream from the fake provider (:mod:`bench.scale_connector`), whose every request waits
+``SECONDS_PER_REQUEST`` = 0.5 s: Karbon's published 120 requests per minute per account, the tightest of the hub's
+providers. The hub database and the Dagster instance are PostgreSQL, as in production (the instance from the
+project's ``dagster.yaml``). Three passes of the same work, each on a fresh hub database:
 
 1. **connectors + store alone**: per company one ``collect(stream, window)`` and one ``replace_window`` — the
    waits and the writes, no Dagster;
