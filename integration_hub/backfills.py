@@ -15,10 +15,11 @@ every run it launches (``execute_asset_backfill_iteration_inner(run_config=backf
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -26,13 +27,14 @@ from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraph
 from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
+from sqlalchemy import select
 
 from integration_hub.assets.partitions import day_windows, days_def, partition_key, partitions_def
 from integration_hub.assets.streams import StreamSpec
 from integration_hub.connectors.base import DateWindow
 from integration_hub.jobs import INTEGRATION_TAG, RANGE_END_TAG, RANGE_START_TAG, run_tags
 from integration_hub.resources.shard import SHARD_RESOURCE, shard_run_config
-from integration_hub.store import Store, coverage
+from integration_hub.store import Store, coverage, schema
 
 TRIGGER_TAG = "hub/trigger"
 TITLE_TAG = "hub/backfill_title"  # the sensor daemon cannot give a backfill a title, so the tag carries it
@@ -217,15 +219,23 @@ class DayBlock:
 def day_blocks(days_by_company: Mapping[str, Iterable[date]], start: date, max_days: int) -> list[DayBlock]:
     """Cut each company's days into blocks of ``max_days`` days aligned on ``start`` (``HUB_PARTITIONS_START``),
     so repeated ticks and companies with different start dates give the same block boundaries; per block, the
-    companies with a day in it and the block's range narrowed to the days asked for. In day order."""
-    spans: dict[int, list[date]] = {}
-    members: dict[int, set[str]] = defaultdict(set)
+    companies with a day in it and the block's range narrowed to the days asked for. In day order.
+
+    Work per company is per block, not per day (a bisection finds where each block ends): 1,000 onboardings of three
+    years are 13,000 steps, not 1.1 million."""
+    spans: dict[int, tuple[date, date]] = {}
+    members: dict[int, list[str]] = defaultdict(list)
     for company, days in days_by_company.items():
-        for day in days:
-            index = (day - start).days // max_days
-            span = spans.setdefault(index, [day, day])
-            span[0], span[1] = min(span[0], day), max(span[1], day)
-            members[index].add(company)
+        ordered = sorted(days)
+        at = 0
+        while at < len(ordered):
+            index = (ordered[at] - start).days // max_days
+            end = bisect_left(ordered, start + timedelta(days=(index + 1) * max_days), at)
+            first, last = ordered[at], ordered[end - 1]
+            known = spans.get(index)
+            spans[index] = (min(known[0], first), max(known[1], last)) if known else (first, last)
+            members[index].append(company)
+            at = end
     return [DayBlock(spans[i][0], spans[i][1], tuple(sorted(members[i]))) for i in sorted(spans)]
 
 
@@ -236,12 +246,37 @@ def uncollected(
     windows: Mapping[str, DateWindow],
 ) -> dict[str, list[date]]:
     """Per company, the days of its window that some stream has no successful collection for (``hub_coverage``,
-    never Dagster's event log); see :func:`integration_hub.store.coverage.uncollected`."""
+    never Dagster's event log); see :func:`integration_hub.store.coverage.uncollected`.
+
+    Companies without a ``hub_stream_health`` row for the integration were never collected (every collection writes
+    its health in the transaction that writes its coverage), so their whole window is missing without asking the
+    per-day table: an onboarding tick of 1,000 companies reads one small index instead of a grouped query over a
+    table of 10,000 companies × 1,095 days (which PostgreSQL answers with a sequential scan)."""
+    day_streams = [s.stream for s in streams if not s.snapshot]
+    snapshot_streams = [s.stream for s in streams if s.snapshot]
+    companies = sorted(windows)
+    health = schema.stream_health
     with store.engine.connect() as conn:
-        return coverage.uncollected(
+        seen: set[str] = set()
+        for index in range(0, len(companies), coverage.IN_CHUNK):
+            chunk = companies[index : index + coverage.IN_CHUNK]
+            query = select(health.c.company).where(
+                health.c.integration_id == integration_id, health.c.company.in_(chunk)
+            )
+            seen.update(conn.execute(query.distinct()).scalars())
+        missing = coverage.uncollected(
             conn,
             integration_id=integration_id,
-            day_streams=[s.stream for s in streams if not s.snapshot],
-            snapshot_streams=[s.stream for s in streams if s.snapshot],
-            windows=windows,
+            day_streams=day_streams,
+            snapshot_streams=snapshot_streams,
+            windows={company: windows[company] for company in companies if company in seen},
         )
+    never = [company for company in companies if company not in seen]
+    if never:
+        first = min(windows[company].start for company in never)
+        calendar = list(DateWindow(first, max(windows[company].end for company in never)).days())
+        for company in never:
+            window = windows[company]
+            days = calendar[(window.start - first).days : (window.end - first).days] if day_streams else []
+            missing[company] = days if day_streams or not snapshot_streams else [window.last]
+    return missing

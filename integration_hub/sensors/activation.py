@@ -103,7 +103,7 @@ def missing_days(
     skipped = 0
     for company, days in uncollected(hub.store, integration_id, streams, windows).items():
         held = busy.get(company, set()) | busy.get("", set())
-        kept = tuple(day for day in days if day not in held)
+        kept = tuple(day for day in days if day not in held) if held else tuple(days)
         skipped += len(days) - len(kept)
         if kept:
             todo[company] = kept

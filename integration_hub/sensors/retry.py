@@ -8,10 +8,11 @@ recorded instead (``hub_coverage`` days with the error, ``hub_stream_health`` wi
 Each tick makes one query (health joined with coverage and the connection): the days whose latest attempt failed
 (a success rewrites a day without its error), for streams of collecting connections whose last failure kind is
 retried (:data:`RETRIED_KINDS`), whose back-off has passed and whose consecutive failures are at most
-``HUB_MAX_RETRIES``. A stream that succeeded on another window since (its count back at 0) still has its failed
-days retried: an onboarding whose first block failed and second succeeded is not left with a hole. Companies failing
-the same streams are grouped; their days are cut into the same aligned blocks the activation sensor uses, and each
-block into shards of ``HUB_COMPANIES_PER_RUN``: one ``collect_<id>`` run per shard, selecting the failing streams.
+``HUB_MAX_RETRIES``. A stream that succeeded on another window since its failure (its count back at 0) still has
+its failed days retried if that failure is recent (:data:`RECENT_FAILURE`): an onboarding whose first block failed
+and second succeeded is not left with a hole. Companies failing the same streams are grouped; their days are cut
+into the same aligned blocks the activation sensor uses, and each block into shards of ``HUB_COMPANIES_PER_RUN``:
+one ``collect_<id>`` run per shard, selecting the failing streams.
 
 It cannot loop forever or queue a retry twice: each failed attempt raises ``consecutive_failures`` until it passes
 ``HUB_MAX_RETRIES`` (then only the daily schedule's lookback tries again), and a run's key is derived from its
@@ -26,7 +27,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 from sqlalchemy import and_, or_, select
@@ -38,10 +39,14 @@ from integration_hub.resources.hub import HubResource
 from integration_hub.resources.shard import shard_run_config, shards
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store, schema
-from integration_hub.store.coverage import RETRIED_KINDS
+from integration_hub.store.coverage import BACKOFF_BASE, RETRIED_KINDS
 from integration_hub.store.database import as_utc
 
 TRIGGER = "retry"
+# A stream whose count a success on another window reset still has its failed days retried if the failure is this
+# recent (the sensor ticks every HUB_SENSOR_INTERVAL_SECONDS, so a day is plenty); older ones wait for the daily
+# schedule's lookback or a person's backfill. Bounds the coverage a tick reads to recently failed streams.
+RECENT_FAILURE = timedelta(days=1)
 MAX_FAILED_DAYS = 200_000  # failed (company, stream, day) rows read per tick; the rest waits for the next ticks
 
 
@@ -87,6 +92,9 @@ def due_for_retry(
             health.c.stream.in_(list(streams)),
             health.c.error_kind.in_(sorted(RETRIED_KINDS)),
             health.c.consecutive_failures <= max_retries,
+            # Failing now, or failed within RECENT_FAILURE and succeeded on another window since: only those
+            # streams' coverage is read, never the whole table's.
+            or_(health.c.consecutive_failures >= 1, health.c.last_error_at >= now - RECENT_FAILURE),
             or_(health.c.next_attempt_at.is_(None), health.c.next_attempt_at <= now),
             conns.c.state == "connected",
             cov.c.error.is_not(None),
@@ -150,11 +158,13 @@ def make_retry_sensor(
     ``RetryPolicy`` and the backfill daemon retry it)."""
     floor = date.fromisoformat(config.partitions_start)
     names = [spec.stream for spec in streams]
+    # No back-off is shorter than BACKOFF_BASE (15 min), so ticking more often than a third of it finds nothing new.
+    interval = max(config.sensor_interval_seconds, int(BACKOFF_BASE.total_seconds()) // 3)
 
     @dg.sensor(
         name=f"{integration_id}_retry_sensor",
         job_name=job_name(integration_id),
-        minimum_interval_seconds=config.sensor_interval_seconds,
+        minimum_interval_seconds=interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Collects again the failed days of {integration_id} companies whose stream failed with a "
         f"retried error kind, once its back-off is over, at most {config.max_retries} time(s) in a row.",

@@ -215,3 +215,29 @@ def test_one_tick_requests_one_backfill_per_connection_minus_the_days_in_flight_
         ["globex|2024-01-09", "globex|2024-01-10"],
         [f"initech|2024-01-{d:02d}" for d in (7, 8, 9, 10)],
     ]
+
+
+@pytest.mark.parametrize("snapshot_only", [False, True])
+def test_never_collected_companies_get_the_same_missing_days_without_the_coverage_query(
+    store: Store, snapshot_only: bool
+) -> None:
+    """The shortcut for companies without health rows answers what the grouped coverage query answers."""
+    from integration_hub.backfills import uncollected
+    from integration_hub.connectors.base import DateWindow
+    from integration_hub.store import coverage
+
+    streams = [s for s in streams_of("karbon") if s.snapshot or not snapshot_only]
+    windows = {
+        "acme": DateWindow.inclusive(date(2024, 1, 1), date(2024, 1, 10)),
+        "globex": DateWindow.inclusive(date(2024, 1, 7), date(2024, 1, 10)),
+    }
+    with store.engine.connect() as conn:
+        expected = coverage.uncollected(
+            conn,
+            integration_id="karbon",
+            day_streams=[s.stream for s in streams if not s.snapshot],
+            snapshot_streams=[s.stream for s in streams if s.snapshot],
+            windows=windows,
+        )
+    assert uncollected(store, "karbon", streams, windows) == expected
+    assert expected["globex"] == ([date(2024, 1, 10)] if snapshot_only else list(windows["globex"].days()))

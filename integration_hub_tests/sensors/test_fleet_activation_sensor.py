@@ -155,3 +155,24 @@ def test_companies_beyond_the_shard_size_get_more_runs_of_the_same_block(
         ("2024-01-09", "2024-01-10", "2/3", names[2:4]),
         ("2024-01-09", "2024-01-10", "3/3", names[4:5]),
     ]
+
+
+def test_days_of_an_unfinished_company_backfill_are_not_requested_again(
+    store: Store, hub_settings, fake_connectors, sensor, instance
+) -> None:
+    """A fleet company backfill (``integration-hub collect`` on a deployment) names its company in run config."""
+    import time
+
+    from integration_hub.backfills import BackfillPlan
+
+    connect(store, company="alpha", start_date="2024-01-05")
+    connect(store, company="bravo", start_date="2024-01-05")
+    days = tuple(date(2024, 1, d) for d in (5, 6, 7, 8))
+    plan = BackfillPlan("uyumsoft", "alpha", days, "cli", fleet_start=CONFIG.partitions_start)
+    keys = [spec.asset_key for spec in streams_of("uyumsoft")]
+    instance.add_backfill(plan.backfill("inflight", keys, instance, time.time()))
+    result = _tick(sensor, instance, hub_resource(hub_settings))
+    assert _runs(result) == [
+        ("2024-01-05", "2024-01-08", "1/1", ["bravo"]),
+        ("2024-01-09", "2024-01-10", "1/1", ["alpha", "bravo"]),
+    ]

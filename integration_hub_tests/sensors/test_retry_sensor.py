@@ -91,7 +91,7 @@ def _runs(result) -> list[tuple[str, str, list[str], list[dg.AssetKey]]]:
 def test_requests_exactly_the_failed_days_of_streams_due_for_a_retry(
     store: Store, hub_settings, fake_connectors, instance
 ) -> None:
-    for company in ("alpha", "bravo", "charlie", "delta", "echo"):
+    for company in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot"):
         connect(store, company=company)
     # alpha: a day collected before that failed on re-collection, and two days never collected, in two blocks.
     _collected(store, "alpha", 3, 3, NOW - timedelta(days=1))
@@ -103,6 +103,9 @@ def test_requests_exactly_the_failed_days_of_streams_due_for_a_retry(
     _fail(store, "delta", 9, 9)
     ConnectionService(store).pause("delta", "uyumsoft", by="tester")  # paused: nothing is collected
     _fail(store, "echo", 10, 10)
+    # foxtrot failed two days ago and succeeded on another window since: left to the schedule's lookback.
+    _fail(store, "foxtrot", 2, 2, at=NOW - timedelta(days=2))
+    _collected(store, "foxtrot", 5, 5, NOW - timedelta(days=1))
 
     result = _tick(_sensor(), instance, hub_resource(hub_settings))
     assert isinstance(result, dg.SensorResult)
