@@ -33,8 +33,9 @@ pass's 20 minutes on this machine (``HUB_BENCH_SCALE_COMPANY_DAY=100,300,1000`` 
 * the event log's growth per day: ``company_day``: the first 3 of the daily schedule's runs are executed for real
   and the bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files, WAL
   checkpointed) are scaled to the number of runs the schedule requests; ``fleet``: the first daily shard's run is
-  executed for real cut to 25 and to 50 companies, bytes = a + b × companies is fitted to the two, and summed over
-  the schedule's shards (a whole 500-company shard run takes minutes on this machine).
+  executed for real cut to 25 and to 50 companies (once per instance, at the first count with 50), bytes = a + b ×
+  companies is fitted to the two and summed over each count's shards (a whole 500-company shard run takes minutes
+  on this machine).
 
 **Dagster overhead** (:mod:`bench.scale_overhead`): fleet layout, a provider that waits as its published rate
 limit makes a client wait.
@@ -150,6 +151,7 @@ class Measurement:
         self.companies = 0
         self.template: tuple[str, tuple[date, date], str | None] | None = None
         self.server = None
+        self.fleet_fit: dict[str, Any] | None = None  # a fleet run's bytes = fixed + per company, once fitted
 
     @property
     def fleet(self) -> bool:
@@ -360,6 +362,15 @@ class Measurement:
             return {"runs_executed": 0, "bytes_per_day": float("nan")}
         first = requests[0]
         companies = list(first.run_config["resources"]["shard"]["config"]["companies"])
+        shard_sizes = [len(r.run_config["resources"]["shard"]["config"]["companies"]) for r in requests]
+        if self.fleet_fit is not None and self.fleet_fit["measured_at"] >= min(max(sizes), len(companies)):
+            fixed, per_company = self.fleet_fit["bytes_fixed"], self.fleet_fit["bytes_per_company"]
+            return {
+                **self.fleet_fit,
+                "runs_executed": 0,
+                "bytes_per_run": fixed + per_company * max(shard_sizes),
+                "bytes_per_day": sum(fixed + per_company * size for size in shard_sizes),
+            }
         measured: list[tuple[int, float]] = []
         started = time.perf_counter()
         with self.backend.instance() as instance:
@@ -379,13 +390,16 @@ class Measurement:
         (n1, b1), (n2, b2) = measured[0], measured[-1]
         per_company = max(0.0, (b2 - b1) / (n2 - n1)) if n2 != n1 else 0.0
         fixed = b1 - per_company * n1
-        shard_sizes = [len(r.run_config["resources"]["shard"]["config"]["companies"]) for r in requests]
-        return {
-            "runs_executed": len(measured),
-            "run_seconds": (time.perf_counter() - started) / len(measured),
+        self.fleet_fit = {
+            "measured_at": n2,
             "measured_runs": measured,
             "bytes_fixed": fixed,
             "bytes_per_company": per_company,
+            "run_seconds": (time.perf_counter() - started) / len(measured),
+        }
+        return {
+            **self.fleet_fit,
+            "runs_executed": len(measured),
             "bytes_per_run": fixed + per_company * max(shard_sizes),
             "bytes_per_day": sum(fixed + per_company * size for size in shard_sizes),
         }
