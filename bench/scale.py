@@ -731,6 +731,24 @@ def _issue_table(results: dict[str, Any]) -> Table:
                     f"{history.get('storage_bytes', float('nan')) / 1e6:,.0f} MB",
                 ]
             )
+        points = _points(results, "company_day", backend)
+        if points and points[-1]["companies"] < 1000:  # the issue's 1,000 row, extrapolated as the issue did
+            xs = [p["companies"] for p in points]
+
+            def guess(*path: str, points: list[dict[str, Any]] = points, xs: list[int] = xs) -> float:
+                return _extrapolate(xs, [_get(p, *path) for p in points], 1000)
+
+            rows.append(
+                [
+                    backend,
+                    "1,000 (extrapolated)",
+                    fmt(1000 * results["plan"]["history_days"]),
+                    f"≈{_cell(guess('graphql', 'pages', 'partitions'), 's')}",
+                    f"≈{_cell(guess('graphql', 'queries', 'PartitionHealthQuery', 'cold'), 's')}",
+                    f"≈{_cell(guess('ticks', 'sensor_one_s'), 's')}",
+                    f"≈{guess('history', 'storage_bytes') / 1e6:,.0f} MB",
+                ]
+            )
     return Table(
         "The issue's table for company_day: one e-invoice asset, 1,095 days per company",
         [
@@ -883,15 +901,20 @@ def _hub_queries_results(measured: dict[str, Any]) -> tuple[list[Table], list[Ta
     ], targets
 
 
-def run(quick: bool = False) -> Section:
+def run(quick: bool = False, measured: dict[str, Any] | None = None) -> Section:
+    """The scale pass (its child), or, given ``measured`` (a pass's raw results), only its tables and targets."""
     plan = QUICK if quick else FULL
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir:
-        results = run_child(
-            "bench.scale", ["--workdir", workdir, *(["--quick"] if quick else [])], timeout=3600, stream_stderr=True
-        )
-    raw = Path(tempfile.gettempdir()) / "bench-scale-results.json"  # every measured number, for a closer look
-    raw.write_text(json.dumps(results, indent=1, default=str))
-    log(f"raw results in {raw}")
+    if measured is None:
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir:
+            results = run_child(
+                "bench.scale", ["--workdir", workdir, *(["--quick"] if quick else [])], timeout=3600, stream_stderr=True
+            )
+        raw = Path(tempfile.gettempdir()) / "bench-scale-results.json"  # every measured number, for a closer look
+        raw.write_text(json.dumps(results, indent=1, default=str))
+        log(f"raw results in {raw} (python -m bench.scale render {raw} --minutes M renders them again)")
+    else:
+        results = measured
+        plan = results["plan"]
     activations = f"{plan['activations']:,} new activations"
     FIGURES["sensor_many_s"] = (f"activation sensor tick, {activations}", *FIGURES["sensor_many_s"][1:])
     counts = plan["counts"]
@@ -929,5 +952,29 @@ def main(argv: list[str]) -> None:
     child(parser.parse_args(argv))
 
 
+def render_saved(argv: list[str]) -> None:
+    """``python -m bench.scale render RESULTS.json --minutes M``: results-scale.md and results.md's scale block
+    again from a pass's raw results (a rendering change needs no new 20-minute pass)."""
+    from bench.common import BENCH_DIR, machine_info
+    from bench.run import SCALE_PAGE, render, scale_block, write_scale_block
+
+    parser = argparse.ArgumentParser(prog="python -m bench.scale render")
+    parser.add_argument("results")
+    parser.add_argument("--minutes", type=float, required=True, help="how long the pass took")
+    args = parser.parse_args(argv)
+    results = json.loads(Path(args.results).read_text())
+    quick = results["plan"]["counts"] == QUICK["counts"]
+    section = run(quick, measured=results)
+    section.seconds = args.minutes * 60
+    (BENCH_DIR / SCALE_PAGE).write_text(
+        render([section], machine_info(), quick=quick, seconds=section.seconds, scale_pass=True), encoding="utf-8"
+    )
+    write_scale_block(scale_block(section, quick=quick))
+    for target in section.targets:
+        print(f"{'ok    ' if target.ok else 'MISSED'} {target.describe()}")
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
     main(sys.argv[2:])
+elif __name__ == "__main__" and sys.argv[1:2] == ["render"]:
+    render_saved(sys.argv[2:])
