@@ -961,15 +961,17 @@ def render_saved(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scale render")
     parser.add_argument("results")
     parser.add_argument("--minutes", type=float, required=True, help="how long the pass took")
+    parser.add_argument("--page", default="", help="write this page instead (results.md's block is left alone)")
     args = parser.parse_args(argv)
     results = json.loads(Path(args.results).read_text())
     quick = results["plan"]["counts"] == QUICK["counts"]
     section = run(quick, measured=results)
     section.seconds = args.minutes * 60
-    (BENCH_DIR / SCALE_PAGE).write_text(
+    (BENCH_DIR / (args.page or SCALE_PAGE)).write_text(
         render([section], machine_info(), quick=quick, seconds=section.seconds, scale_pass=True), encoding="utf-8"
     )
-    write_scale_block(scale_block(section, quick=quick))
+    if not args.page:
+        write_scale_block(scale_block(section, quick=quick))
     for target in section.targets:
         print(f"{'ok    ' if target.ok else 'MISSED'} {target.describe()}")
 
