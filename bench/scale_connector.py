@@ -90,7 +90,8 @@ class ScaleConnector:
                         {**payload, "line_id": str(line), "line_extension": str(50 * line)},
                     )
                 produced += 3
-                if produced % self.page_size == 0:
+                if produced >= self.page_size:  # the next page
+                    produced -= self.page_size
                     self._request()
         self.stats.add_reported("invoice", self.invoices_per_day * window.num_days)
 

@@ -1,6 +1,6 @@
 """What Dagster and the hub's Dagster layer add to a fleet backfill when the provider's rate limit sets the pace.
 
-A shard of 10 just-connected companies backfills 92 days (one block of the fleet activation sensor) of the
+A shard of 20 just-connected companies backfills 92 days (one block of the fleet activation sensor) of the
 e-invoice stream from the fake provider (:mod:`bench.scale_connector`), whose every request waits
 ``SECONDS_PER_REQUEST`` = 0.5 s: Karbon's published 120 requests per minute per account, the tightest of the hub's
 providers. The hub database and the Dagster instance are PostgreSQL, as in production (the instance from the
@@ -30,8 +30,9 @@ INTEGRATION = "uyumsoft"
 STREAM = "invoices"
 SECONDS_PER_REQUEST = 0.5  # Karbon: 120 requests per minute per account
 # A just-connected company's first backfill block (HUB_MAX_DAYS_PER_RUN days) at two invoices a day: 552 records,
-# 6 requests, 3 s of rate-limit waits per company.
-FULL = {"companies": 10, "days": 92}
+# 6 requests, 3 s of rate-limit waits per company; 20 companies, so Dagster's fixed cost per run (≈3 s here) weighs
+# as it would in a shard of a few dozen companies, not of 500 (where it would vanish).
+FULL = {"companies": 20, "days": 92}
 QUICK = {"companies": 4, "days": 10}
 FAKE_SETTINGS = {"seconds_per_request": SECONDS_PER_REQUEST, "invoices_per_day": 2, "page_size": 100}
 
