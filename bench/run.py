@@ -53,7 +53,12 @@ def render(
         f"on {when}: "
         f"{'quick' if quick else 'full'} run, {seconds / 60:.1f} minutes in all. Numbers are what this machine "
         "measured, never rounded to pass: a missed target makes `make bench` exit non-zero and is marked "
-        "**MISSED** below. Simulators run in their own processes on 127.0.0.1.",
+        "**MISSED** below. "
+        + (
+            "The provider is a fake of the real record shape in process; dagster-webserver and PostgreSQL on 127.0.0.1."
+            if scale_pass
+            else "Simulators run in their own processes on 127.0.0.1."
+        ),
         "",
         "## Machine",
         "",
