@@ -31,8 +31,8 @@ pass's 20 minutes on this machine (``HUB_BENCH_SCALE_COMPANY_DAY=100,300,1000`` 
   loading the real definitions on that instance (:mod:`bench.scale_graphql`): the UI's own queries, median of 3
   after one cold request;
 * the event log's growth per day: ``company_day``: the first 3 of the daily schedule's runs are executed for real
-  and the bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files, WAL
-  checkpointed) are scaled to the number of runs the schedule requests; ``fleet``: the first daily shard's run is
+  and the bytes they add (PostgreSQL ``pg_total_relation_size`` of the event tables; SQLite the event files' pages
+  in use) are scaled to the number of runs the schedule requests; ``fleet``: the first daily shard's run is
   executed for real cut to 25 and to 50 companies (once per instance, at the first count with 50), bytes = a + b ×
   companies is fitted to the two and summed over each count's shards (a whole 500-company shard run takes minutes
   on this machine).

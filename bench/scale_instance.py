@@ -153,9 +153,10 @@ class DagsterBackend:
 
     def event_log_bytes(self) -> int:
         """The event log alone: ``event_logs`` with its indexes and TOAST on PostgreSQL; on SQLite the index shard
-        plus every per-run event file (the runs database excluded)."""
+        plus every per-run event file (the runs database excluded), each by its pages in use (``page_count −
+        freelist_count``, read through the WAL), so the figure does not depend on when SQLite checkpoints."""
         if self.kind == "sqlite":
-            return sum(p.stat().st_size for p in (self.home / "history" / "runs").glob("*.db"))
+            return sum(_sqlite_used_bytes(p) for p in (self.home / "history" / "runs").glob("*.db"))
         with self.events_db() as connection, connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_total_relation_size('event_logs') + pg_total_relation_size('asset_event_tags') "
@@ -338,6 +339,17 @@ class DagsterBackend:
                 f"VALUES ({marker}, {marker}, {now})",
                 [(name, key) for key in keys],
             )
+
+
+def _sqlite_used_bytes(path: Path) -> int:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        free = connection.execute("PRAGMA freelist_count").fetchone()[0]
+        size = connection.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        connection.close()
+    return int((pages - free) * size)
 
 
 def fresh_url_of(database: str) -> str:
