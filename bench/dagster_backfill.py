@@ -83,6 +83,7 @@ def dagster_child(args: argparse.Namespace) -> None:
 
     from integration_hub.assets.streams import streams_of
     from integration_hub.definitions import build_definitions
+    from integration_hub.executors import ExecutorConfig
     from integration_hub.instance import ensure_embedded_instance
     from integration_hub.local_runs import activation_tick, execute_backfill
     from integration_hub.resources.hub import HubResource
@@ -119,7 +120,7 @@ def dagster_child(args: argparse.Namespace) -> None:
 
     ensure_embedded_instance(Path(os.environ["DAGSTER_HOME"]))
     hub = HubResource(hub_home=str(settings.home), database_url=settings.database_url)
-    defs = build_definitions(hub=hub)
+    defs = build_definitions(hub=hub, executor=ExecutorConfig())  # in this process, whatever HUB_EXECUTOR says
     run_seconds: list[float] = []
     runs_by_integration: dict[str, int] = {}
     started = time.perf_counter()

@@ -29,7 +29,7 @@ from dagster._core.definitions.partitions.context import partition_loading_conte
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
 from sqlalchemy import select
 
-from integration_hub.assets.partitions import day_windows, days_def, partition_key, partitions_def
+from integration_hub.assets.partitions import day_windows, days_def, partitions_def
 from integration_hub.assets.streams import StreamSpec
 from integration_hub.connectors.base import DateWindow
 from integration_hub.jobs import INTEGRATION_TAG, RANGE_END_TAG, RANGE_START_TAG, run_tags
@@ -102,7 +102,9 @@ class BackfillPlan:
             keys = [day.isoformat() for day in self.days]
             partitions = days_def(self.fleet_start).subset_with_partition_keys(keys)
         else:
-            keys = [str(partition_key(self.company, day)) for day in self.days]
+            # str(partition_key(company, day)), written out: a MultiPartitionKey object per day costs 60 µs, which
+            # is a minute for a tick of 1,000 three-year onboardings (dimensions join by name: company|date).
+            keys = [f"{self.company}|{day.isoformat()}" for day in self.days]
             partitions = partitions_def(self.integration_id).subset_with_partition_keys(keys)
         return AssetGraphSubset(partitions_subsets_by_asset_key={key: partitions for key in asset_keys})
 

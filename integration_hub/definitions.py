@@ -12,6 +12,7 @@ import dagster as dg
 
 from integration_hub.assets import build_assets
 from integration_hub.assets.streams import streams_of
+from integration_hub.executors import ExecutorConfig, collection_executor
 from integration_hub.jobs import build_collection_job
 from integration_hub.resources.hub import HubResource
 from integration_hub.resources.shard import SHARD_RESOURCE, FleetShard
@@ -23,14 +24,19 @@ from integration_hub.sensors.webhooks import KARBON_EVENT_STREAMS, make_webhook_
 from integration_hub.settings import CollectionConfig
 
 
-def build_definitions(config: CollectionConfig | None = None, hub: HubResource | None = None) -> dg.Definitions:
+def build_definitions(
+    config: CollectionConfig | None = None,
+    hub: HubResource | None = None,
+    executor: ExecutorConfig | None = None,
+) -> dg.Definitions:
     config = config or CollectionConfig.from_env()
+    executor = executor or ExecutorConfig.from_env()
     assets_by_integration = build_assets(config)
     assets: list[dg.AssetsDefinition] = []
     jobs, sensors, schedules = [], [], []
     for integration_id, integration_assets in assets_by_integration.items():
         assets.extend(integration_assets)
-        jobs.append(build_collection_job(integration_id, integration_assets))
+        jobs.append(build_collection_job(integration_id, integration_assets, executor))
         sensors.append(make_activation_sensor(integration_id, streams_of(integration_id), config))
         schedules.append(make_daily_schedule(integration_id, config))
         if config.fleet:
@@ -44,8 +50,9 @@ def build_definitions(config: CollectionConfig | None = None, hub: HubResource |
         sensors=sensors,
         schedules=schedules,
         resources={"hub": hub or HubResource(), SHARD_RESOURCE: FleetShard.configure_at_launch()},
-        # Backfill runs execute the implicit asset job: in process, like the collection jobs (see jobs.py).
-        executor=dg.in_process_executor,
+        # Backfill runs execute the implicit asset job on the collection jobs' executor (see jobs.py); on Celery
+        # its steps reach each provider's queue by their assets' queue tags (executors.queue_tags).
+        executor=collection_executor(executor),
     )
 
 

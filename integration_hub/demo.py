@@ -222,6 +222,7 @@ def data_plane(first: date, last: date) -> None:
     from integration_hub.backfills import BackfillPlan
     from integration_hub.connectors.base import DateWindow
     from integration_hub.definitions import build_definitions
+    from integration_hub.executors import ExecutorConfig
     from integration_hub.instance import ensure_embedded_instance
     from integration_hub.local_runs import activation_tick, execute_backfill
     from integration_hub.resources.hub import HubResource
@@ -231,7 +232,7 @@ def data_plane(first: date, last: date) -> None:
     dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster")))
     ensure_embedded_instance(dagster_home)
     hub = HubResource(hub_home=str(settings.home), database_url=settings.database_url)
-    defs = build_definitions(hub=hub)
+    defs = build_definitions(hub=hub, executor=ExecutorConfig())  # in this process, whatever HUB_EXECUTOR says
     print(f"\n# collecting {first} .. {last} through Dagster (instance: {dagster_home})", flush=True)
     with dg.DagsterInstance.get() as instance:
         for integration_id, requests in activation_tick(defs, instance, hub).items():

@@ -1,8 +1,9 @@
 """One collection job per integration: every stream asset of that integration, partition-ranged runs.
 
-In-process execution: a run is a handful of API-bound steps, so spawning a process per step (~0.6 s of
-imports each on this kind of machine) would cost more than it saves; parallelism comes from the run
-queue instead, and steps of one run share the provider's in-process rate limiter.
+In-process execution by default: a run is a handful of API-bound steps, so spawning a process per step (~0.6 s
+of imports each on this kind of machine) would cost more than it saves; parallelism comes from the run queue
+instead, and steps of one run share the provider's in-process rate limiter. With ``HUB_EXECUTOR=celery`` the
+steps go to the integration's own Celery queue instead (``executors.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dagster as dg
 
 from integration_hub.assets.partitions import partition_key
 from integration_hub.assets.streams import STREAMS
+from integration_hub.executors import ExecutorConfig, collection_executor
 
 # Asset key -> integration, for runs that name their assets but not their integration (UI, backfills).
 STREAM_INTEGRATIONS: dict[dg.AssetKey, str] = {spec.asset_key: spec.integration_id for spec in STREAMS}
@@ -32,11 +34,14 @@ def job_name(integration_id: str) -> str:
     return f"collect_{integration_id}"
 
 
-def build_collection_job(integration_id: str, assets: list[dg.AssetsDefinition]) -> dg.UnresolvedAssetJobDefinition:
+def build_collection_job(
+    integration_id: str, assets: list[dg.AssetsDefinition], executor: ExecutorConfig | None = None
+) -> dg.UnresolvedAssetJobDefinition:
+    """``collect_<id>``: on Celery, its steps default to the integration's queue (one queue per provider)."""
     return dg.define_asset_job(
         job_name(integration_id),
         selection=dg.AssetSelection.assets(*assets),
-        executor_def=dg.in_process_executor,
+        executor_def=collection_executor(executor or ExecutorConfig(), default_queue=integration_id),
         description=f"Collect every {integration_id} stream for a company and a range of days.",
         tags={INTEGRATION_TAG: integration_id},
     )

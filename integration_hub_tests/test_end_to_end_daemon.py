@@ -14,15 +14,16 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, create_engine, func, select, text
 
+from integration_hub.backfills import day_blocks
 from integration_hub.instance import EVENT_BATCH_ENV, EVENT_BATCH_SIZE
 from integration_hub.service import ConnectionService
-from integration_hub.settings import HubSettings
+from integration_hub.settings import CollectionConfig, HubSettings
 from integration_hub.store import Store, schema
 from integration_hub_tests.conftest import PROJECT_ROOT
 
@@ -138,11 +139,16 @@ def test_daemon_picks_up_activation_and_backfills(
         assert sorted(t["dagster/asset_partition_range_start"] for t in tags.values()) == [
             f"{c}|{first.isoformat()}" for c, first in starts.items()
         ]
-    else:  # one shard run for both companies over the days, the companies in its run config
-        assert len(run_ids) == 1
-        (only,) = tags.values()
-        assert only["dagster/asset_partition_range_start"] == start.isoformat()
-        assert only["hub/shard"] == "1/1" and "hub/credential" not in only
-        assert any('"acme"' in body and '"bolt"' in body for body in bodies)
+    else:  # shard runs over days (one per block of HUB_MAX_DAYS_PER_RUN days), the companies in their run config
+        days_by_company = {
+            c: [first + timedelta(days=i) for i in range((start - first).days + 3)] for c, first in starts.items()
+        }
+        blocks = day_blocks(days_by_company, date.fromisoformat(CollectionConfig().partitions_start), 92)
+        assert len(run_ids) == len(blocks)
+        assert sorted(t["dagster/asset_partition_range_start"] for t in tags.values()) == [
+            b.first.isoformat() for b in blocks
+        ]
+        assert all(t["hub/shard"] == "1/1" and "hub/credential" not in t for t in tags.values())
+        assert sum('"acme"' in body for body in bodies) == len(blocks)
     assert "GOOD-e2e" not in str(run_tags) and not any("GOOD-e2e" in body for body in bodies)
     store.dispose()

@@ -11,7 +11,7 @@ from dagster._core.execution.backfill import BulkActionStatus
 from integration_hub.assets.streams import streams_of
 from integration_hub.backfills import BackfillPlan
 from integration_hub.definitions import build_definitions
-from integration_hub.local_runs import BACKFILL_TAG, activation_tick, execute_backfill
+from integration_hub.local_runs import BACKFILL_TAG, activation_tick, execute_backfill, execute_run
 from integration_hub.service import ConnectionService
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store
@@ -113,3 +113,8 @@ def test_in_the_fleet_layout_the_activation_tick_returns_shard_runs_and_adds_no_
         assert all(r.asset_graph_subset is None and r.job_name == "collect_uyumsoft" for r in requests)
         assert requests and all(shard_companies(r.run_config) == ["acme", "globex"] for r in requests)
         assert instance.get_dynamic_partitions("uyumsoft_companies") == []
+        # Executed in process with their run config, the shard runs collect both companies' three days.
+        summaries = [execute_run(defs, instance, "uyumsoft", request) for request in requests]
+        assert all(summary.success for summary in summaries), [s.line() for s in summaries]
+        assert sum(summary.rows for summary in summaries) == 2 * 3 * 3
+        assert activation_tick(defs, instance, hub)["uyumsoft"] == []  # collected: coverage says nothing is missing

@@ -29,8 +29,9 @@ from typing import Any
 import dagster as dg
 
 from integration_hub.assets.partitions import company_windows, day_windows, days_def, partitions_def
-from integration_hub.assets.streams import OWNER, StreamSpec
+from integration_hub.assets.streams import OWNER, StreamSpec, streams_of
 from integration_hub.connectors.base import CollectStats, DateWindow
+from integration_hub.executors import queue_tags
 from integration_hub.resources.hub import HubResource
 from integration_hub.resources.shard import FleetShard
 from integration_hub.service.collection import CollectionService, Outcome, WindowResult
@@ -102,6 +103,7 @@ def build_stream_asset(spec: StreamSpec, config: CollectionConfig | None = None)
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=config.max_days_per_run),
         check_specs=check_specs,
         tags={"hub/integration": spec.integration_id, "hub/stream": spec.stream},
+        op_tags=queue_tags(spec.integration_id),  # on Celery, backfill runs' steps go to the provider's queue
         output_required=False,  # partitions before the start date end with a skip, not a materialization
     )
     if config.fleet:
@@ -138,13 +140,15 @@ def _collect_company_day(
             allow_retries=False,
         )
     run = _RunTotals()
+    results: list[WindowResult] = []
     for company, window in windows:
         result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=False)
         if not result.ok:
             raise _failure(result)
         run.add(result)
+        results.append(result)
         _add_partition_metadata(context, {f"{company}|{day.isoformat()}": n for day, n in _rows_per_day(result)})
-    yield from _finish(context, svc, spec, run, windows, fleet=False)
+    yield from _finish(context, svc, spec, run, results, fleet=False)
 
 
 def _collect_fleet(
@@ -160,30 +164,39 @@ def _collect_fleet(
         companies = sorted(records)
     held = svc.backing_off(spec.integration_id, spec.stream, utcnow()) if shard.respect_backoff else {}
     run = _RunTotals()
-    results: list[WindowResult] = []
-    per_day: Counter[str] = Counter()
     waiting = sorted(company for company in companies if company in held)
     if waiting:
         context.log.info(f"{len(waiting)} companies' {spec.stream} back off after failures: {', '.join(waiting[:10])}")
-    for company in companies:
-        if company in held:
-            continue
-        for window in windows:
-            result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=True)
+    todo = [(company, window) for company in _rotated(companies, spec) if company not in held for window in windows]
+    results: list[WindowResult] = []
+    busy: list[tuple[str, DateWindow]] = []
+    for company, window in todo:
+        result = _collect_window(context, svc, spec, company, window, records.get(company), fleet=True)
+        if result.outcome is Outcome.BUSY:
+            busy.append((company, window))  # another step or run has it: come back once the pass is done
+        else:
             results.append(result)
-            if result.ok:
-                run.add(result)
-                per_day.update({day.isoformat(): n for day, n in _rows_per_day(result)})
-            elif result.outcome is not Outcome.SKIPPED:
-                context.log.warning(f"{result.label}: {result.outcome}: {result.message}")
+    for company, window in busy:
+        results.append(
+            _collect_window(context, svc, spec, company, window, records.get(company), fleet=True, wait=True)
+        )
+    per_day: Counter[str] = Counter()
+    for result in results:
+        if result.ok:
+            run.add(result)
+            per_day.update({day.isoformat(): n for day, n in _rows_per_day(result)})
+        elif result.outcome is not Outcome.SKIPPED:
+            context.log.warning(f"{result.label}: {result.outcome}: {result.message}")
     problems = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.BUSY, Outcome.REFUSED)]
     if not any(r.ok for r in results):
         if problems:
+            # Not retried by the step's RetryPolicy: every failure is recorded (coverage, back-off), and the retry
+            # sensor requests the failed days once the back-off has passed, without hammering a provider that is down.
             raise dg.Failure(
                 description=f"no company of this {spec.integration_id} shard was collected "
                 f"({len(problems)} failed); first: {problems[0].label}: {problems[0].message}",
                 metadata={"failed_companies": len({r.company for r in problems})},
-                allow_retries=any(r.retryable for r in problems),
+                allow_retries=False,
             )
         reasons = "; ".join(sorted({f"{r.company}: {r.message}" for r in results if r.message})[:5])
         context.log.info(f"skipped, nothing collected: {reasons or 'no companies'}")
@@ -191,9 +204,7 @@ def _collect_fleet(
         return
     _add_partition_metadata(context, dict(per_day))
     run.problems = problems
-    collected = [(r.company, r.window) for r in results if r.ok and r.window is not None]
-    attempted = [(r.company, r.window) for r in results if r.outcome in (Outcome.COLLECTED, Outcome.FAILED)]
-    yield from _finish(context, svc, spec, run, collected, fleet=True, attempted=attempted)
+    yield from _finish(context, svc, spec, run, results, fleet=True)
 
 
 def _collect_window(
@@ -205,9 +216,11 @@ def _collect_window(
     record: ConnectionRecord | None,
     *,
     fleet: bool,
+    wait: bool = False,
 ) -> WindowResult:
     """One window through the service. A fleet run clips it to the start date (the run's days are the shard's, not
-    the company's) and does not wait for a credential another run holds: that run or the next attempt collects it."""
+    the company's) and first tries its companies without waiting for a credential in use elsewhere (``wait``: the
+    second try, with the lease's bounded wait)."""
     return svc.collect(
         company=company,
         integration_id=spec.integration_id,
@@ -217,9 +230,20 @@ def _collect_window(
         record=record,
         snapshot=spec.snapshot,
         clip_to_start=fleet,
-        lease_wait=0 if fleet else None,
+        lease_wait=0 if fleet and not wait else None,
+        # A fleet run's second try records a credential still busy as a failure: no later attempt of its own.
+        on_busy=("fail" if wait else "quiet") if fleet else "log",
         log=context.log,
     )
+
+
+def _rotated(companies: list[str], spec: StreamSpec) -> list[str]:
+    """The shard's companies starting at an offset per stream, so that the steps of one run executing in parallel
+    (Celery) start on different companies instead of queueing on the same credential."""
+    streams = streams_of(spec.integration_id)
+    position = next((i for i, other in enumerate(streams) if other.stream == spec.stream), 0)
+    offset = len(companies) * position // max(len(streams), 1)
+    return companies[offset:] + companies[:offset]
 
 
 def _finish(
@@ -227,28 +251,53 @@ def _finish(
     svc: CollectionService,
     spec: StreamSpec,
     run: "_RunTotals",
-    windows: list[tuple[str, DateWindow]],
+    results: list[WindowResult],
     *,
     fleet: bool,
-    attempted: list[tuple[str, DateWindow | None]] | None = None,
 ) -> Iterator[dg.MaterializeResult]:
-    """The checks (gaps over every company attempted, failed ones included), their verdicts recorded in the hub
-    per company, and the materialization with the run's totals."""
-    # A snapshot stream records only each run's last day, so days between snapshots are not gaps.
+    """The checks, each company's own verdict recorded in the hub (alerts read it there: never another company's
+    names), and the materialization with the run's totals.
+
+    Gaps: company_day looks back to the start date (one company); a fleet shard looks at each company's days in
+    this run only (500 companies' whole history per step would cost more than the collection; the fleet summary
+    and ``integration-hub coverage`` answer for the rest)."""
+    attempted = [r for r in results if r.window is not None and r.outcome in (Outcome.COLLECTED, Outcome.FAILED)]
     until: dict[str, date] = {}
-    for company, window in attempted if attempted is not None else windows:
-        if window is None:
-            continue
-        until[company] = max(until.get(company, window.last), window.last)
-    gaps = {} if spec.snapshot else svc.gaps(spec.integration_id, spec.stream, until)
+    since: dict[str, date] = {}
+    for r in attempted:
+        assert r.window is not None
+        until[r.company] = max(until.get(r.company, r.window.last), r.window.last)
+        since[r.company] = min(since.get(r.company, r.window.start), r.window.start)
+    # A snapshot stream records only each run's last day, so days between snapshots are not gaps.
+    gaps = {} if spec.snapshot else svc.gaps(spec.integration_id, spec.stream, until, since=since if fleet else None)
     checks = run.checks(gaps, fleet=fleet)
-    failed = "; ".join(f"{c.check_name}: {c.description or 'failed'}" for c in checks if not c.passed) or None
-    verdicts: dict[str, str | None] = {company: failed for company in until}
-    for problem in run.problems:
-        if problem.outcome is Outcome.FAILED:
-            verdicts[problem.company] = f"{COMPANIES_CHECK}: {problem.message}"
-    svc.record_checks(spec.integration_id, spec.stream, verdicts)
+    svc.record_checks(spec.integration_id, spec.stream, _verdicts(attempted, gaps))
+    windows = [(r.company, r.window) for r in results if r.ok and r.window is not None]
     yield dg.MaterializeResult(metadata=run.metadata(svc, spec, windows, fleet=fleet), check_results=checks)
+
+
+def _verdicts(results: list[WindowResult], gaps: dict[str, list[date]]) -> dict[str, str | None]:
+    """Per company, one line naming what failed for *it* (its failure, its rows against its provider's totals, its
+    gaps), or ``None``."""
+    found: dict[str, list[str]] = {r.company: [] for r in results}
+    for r in results:
+        if r.outcome is Outcome.FAILED:
+            found[r.company].append(f"{COMPANIES_CHECK}: {r.message}")
+        elif r.write is not None:
+            written = r.write.records_by_type
+            wrong = [
+                f"{kind} reported {n}, written {written.get(kind, 0)}"
+                for kind, n in r.stats.reported_counts.items()
+                if written.get(kind, 0) != n
+            ]
+            if wrong:
+                found[r.company].append(f"{COUNT_CHECK}: " + ", ".join(wrong))
+    for company, days in gaps.items():
+        if days and company in found:
+            found[company].append(
+                f"{GAPS_CHECK}: days without a successful collection: {', '.join(_day_ranges(days)[:5])}"
+            )
+    return {company: "; ".join(lines) or None for company, lines in found.items()}
 
 
 def _failure(result: WindowResult) -> dg.Failure:

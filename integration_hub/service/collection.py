@@ -142,11 +142,9 @@ class CollectionService:
 
     # ------------------------------------------------------------------ the connections of a run
     def connections(self, integration_id: str, companies: Iterable[str]) -> dict[str, ConnectionRecord]:
-        """The stored connections of ``companies`` for ``integration_id`` (one query)."""
-        wanted = set(companies)
+        """The stored connections of ``companies`` for ``integration_id`` (one query per 500 companies)."""
         with self.store.engine.connect() as conn:
-            found = rows.list_connections(conn, integration_ids=[integration_id])
-        return {record.company: record for record in found if record.company in wanted}
+            return rows.get_many(conn, integration_id, companies)
 
     def collecting(self, integration_id: str) -> list[ConnectionRecord]:
         """Connections of ``integration_id`` that are switched on and not paused (one query)."""
@@ -175,9 +173,14 @@ class CollectionService:
         snapshot: bool = False,
         clip_to_start: bool = False,
         lease_wait: float | None = None,
+        on_busy: str = "log",
         log: _Log | None = None,
     ) -> WindowResult:
-        """Collect and write one window; never raises for a failure of the collection (it is recorded)."""
+        """Collect and write one window; never raises for a failure of the collection (it is recorded).
+
+        ``on_busy``, when another run holds the credential past the wait: ``log`` a Sync Attempt and return BUSY,
+        stay ``quiet`` (a first try that will be repeated), or ``fail``: record it as a transient failure, so coverage,
+        back-off and the retry sensor see the days (a fleet run has no later attempt of its own)."""
         log = log or _Quiet()
         record = record if record is not None else self._connection(company, integration_id)
         result = WindowResult(company, integration_id, stream, window, Outcome.SKIPPED)
@@ -192,17 +195,26 @@ class CollectionService:
             window = DateWindow(record.start_date, window.end)
         written = DateWindow.single_day(window.last) if snapshot else window
         result.window = written
+        config = None
         try:
             config = ConnectionService(self.store).connector_config(record)
             connector = build_connector(integration_id, config)
-        except ConnectorError as exc:  # a setting the connector refuses: health must know
-            return self._failed(result, exc, str(exc), run_id)
+        except Exception as exc:  # a setting the connector refuses, a credential that cannot be decrypted
+            secrets = tuple(config.secrets.values()) if config else ()
+            if isinstance(exc, ConnectorError):
+                return self._failed(result, exc, redact(str(exc), secrets), run_id)
+            message = f"cannot open the connection: {type(exc).__name__}: {exc}"
+            return self._failed(result, exc, redact(message, secrets), run_id, kind="config")
         secrets = tuple(config.secrets.values())
         lease = CredentialLease(
             self,
             company=company,
             integration_id=integration_id,
-            run_id=run_id,
+            # The holder is the run *and* the stream: two steps of one run on two Celery workers must not share a
+            # credential (its rate limit is per process), nor release each other's lease. A sibling step of the same
+            # run is waited for without the bound: it is this run's own work, not someone else's stuck run.
+            run_id=f"{run_id}/{stream}",
+            siblings=f"{run_id}/",
             ttl=timedelta(seconds=self.lease.ttl_seconds),
             wait=self.lease.wait_seconds if lease_wait is None else lease_wait,
             poll=self.lease.poll_seconds,
@@ -212,18 +224,21 @@ class CollectionService:
             lease.acquire()  # waits (bounded) while another run uses the credential
         except CredentialBusy as busy:
             connector.close()
+            if on_busy == "fail":
+                return self._failed(result, busy, busy.description, run_id, kind="transient")
             result.outcome, result.message = Outcome.BUSY, busy.description
-            self.log_sync_attempt(result, ok=False, details=f"not started: {busy.description}", run_id=run_id)
+            if on_busy == "log":
+                self.log_sync_attempt(result, ok=False, details=f"not started: {busy.description}", run_id=run_id)
             return result
         except BaseException:
             connector.close()
             raise
         started = time.monotonic()
         progress = ProgressLog(log, f"{company} {stream} {written}", written, connector.stats)
-        records = connector.collect(stream, written)
-        if self.observe is not None:
-            records = self.observe(connector, records, written)
         try:
+            records = connector.collect(stream, written)  # may raise at once (an unknown stream)
+            if self.observe is not None:
+                records = self.observe(connector, records, written)
             result.write = inventory.replace_window(
                 self.store.engine,
                 company=company,
@@ -258,10 +273,12 @@ class CollectionService:
         self.log_sync_attempt(result, ok=False, details=f"refused: {refusal}", run_id=run_id)
         return result
 
-    def _failed(self, result: WindowResult, exc: BaseException, message: str, run_id: str) -> WindowResult:
+    def _failed(
+        self, result: WindowResult, exc: BaseException, message: str, run_id: str, *, kind: str | None = None
+    ) -> WindowResult:
         """Record a failed window (activity log, coverage, health and back-off) in one transaction."""
         assert result.window is not None
-        result.outcome, result.message, result.error_kind = Outcome.FAILED, message, error_kind(exc)
+        result.outcome, result.message, result.error_kind = Outcome.FAILED, message, kind or error_kind(exc)
         with self.store.engine.begin() as conn:
             activity_log.append(
                 conn,
@@ -319,15 +336,24 @@ class CollectionService:
             return leases.release(conn, integration_id=integration_id, company=company, run_id=run_id)
 
     # ------------------------------------------------------------------ after the windows
-    def gaps(self, integration_id: str, stream: str, until: Mapping[str, date]) -> dict[str, list[date]]:
-        """Per company, the days from its connection's start date to ``until[company]`` without a successful
-        collection (one connections query and one grouped coverage query for all of them)."""
+    def gaps(
+        self,
+        integration_id: str,
+        stream: str,
+        until: Mapping[str, date],
+        *,
+        since: Mapping[str, date] | None = None,
+    ) -> dict[str, list[date]]:
+        """Per company, the days from its connection's start date (or ``since[company]``, if later) to
+        ``until[company]`` without a successful collection (one connections query and one grouped coverage query)."""
         records = self.connections(integration_id, until)
-        windows = {
-            company: DateWindow.inclusive(record.start_date, until[company])
-            for company, record in records.items()
-            if record.start_date is not None and record.start_date <= until[company]
-        }
+        windows: dict[str, DateWindow] = {}
+        for company, record in records.items():
+            if record.start_date is None:
+                continue
+            first = max(record.start_date, since[company]) if since and company in since else record.start_date
+            if first <= until[company]:
+                windows[company] = DateWindow.inclusive(first, until[company])
         found: dict[str, list[date]] = {company: [] for company in until}
         if windows:
             with self.store.engine.connect() as conn:

@@ -57,6 +57,7 @@ class CredentialLease:
         company: str,
         integration_id: str,
         run_id: str,
+        siblings: str | None = None,
         ttl: timedelta,
         wait: float,
         poll: float,
@@ -66,6 +67,7 @@ class CredentialLease:
         self.company = company
         self.integration_id = integration_id
         self.run_id = run_id
+        self.siblings = siblings
         self.ttl = ttl
         self.wait = wait
         self.poll = poll
@@ -90,7 +92,10 @@ class CredentialLease:
                 break
             until = f"{holder.expires_at:%Y-%m-%d %H:%M:%S} UTC"
             busy = f"credential {self.credential} is in use by run {holder.run_id} until {until}"
-            if time.monotonic() + self.poll > deadline:
+            # A holder whose id starts with ``siblings`` is another step of this run: waited for without the bound
+            # (unless the caller asked not to wait at all).
+            sibling = self.wait > 0 and self.siblings is not None and holder.run_id.startswith(self.siblings)
+            if not sibling and time.monotonic() + self.poll > deadline:
                 raise CredentialBusy(f"{busy}; waited {self.wait:g}s for it")
             if announced != holder.run_id:
                 self.log.info(f"{busy}; waiting up to {self.wait:g}s")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from integration_hub.assets.factory import COMPANIES_CHECK, COUNT_CHECK, GAPS_CHECK, build_stream_asset
 from integration_hub.assets.streams import streams_of
 from integration_hub.connectors.base import AuthenticationError, TransientError
+from integration_hub.resources.hub import HubResource
 from integration_hub.service import ConnectionService
 from integration_hub.settings import CollectionConfig
 from integration_hub.store import Store, coverage, schema
@@ -89,6 +90,14 @@ def test_one_failing_company_neither_fails_the_shard_nor_the_others(
     # bolt's days before its start date are not gaps; crux's failed days are, for crux only.
     assert not checks[GAPS_CHECK].passed
     assert "crux" in (checks[GAPS_CHECK].description or "") and "bolt" not in (checks[GAPS_CHECK].description or "")
+    # Each company's verdict in the hub (what alerts read) is its own, never naming another company.
+    with store.engine.connect() as conn:
+        verdicts = {
+            h.company: h.failed_check
+            for h in coverage.stream_health(conn, pairs=[(c, "uyumsoft") for c in ("acme", "bolt", "crux")])
+        }
+    assert verdicts["acme"] is None and verdicts["bolt"] is None
+    assert "503" in verdicts["crux"] and "acme" not in verdicts["crux"] and "bolt" not in verdicts["crux"]
 
 
 def test_the_next_run_heals_the_failed_company_without_touching_the_others(
@@ -133,6 +142,42 @@ def test_a_shard_whose_every_company_fails_fails_the_run_and_writes_nothing(
     assert "no company of this uyumsoft shard was collected (2 failed)" in description
     assert _rows_by_company(store) == {}
     assert result.asset_materializations_for_node(asset.op.name) == []
+
+
+def test_a_fully_failed_shard_is_left_to_the_retry_sensor_not_retried_at_once(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    retrying = build_stream_asset(streams_of("uyumsoft")[0], CollectionConfig(partitioning="fleet", max_retries=2))
+    connect(store, "acme")
+    fake_connector.FAIL_FOR["acme"] = TransientError("fake provider: 503")
+    result = materialize_fleet(
+        [retrying], instance, hub_resource(hub_settings), ["acme"], JAN_1, JAN_5, raise_on_error=False
+    )
+    assert not result.success
+    assert _collect_calls(fake_connectors) == ["acme:2024-01-01..2024-01-05"]  # once: no step retry 30 s later
+    with store.engine.connect() as conn:
+        (health,) = coverage.stream_health(conn, pairs=[("acme", "uyumsoft")])
+    assert health.consecutive_failures == 1 and health.next_attempt_at is not None
+
+
+def test_a_credential_that_cannot_be_decrypted_fails_that_company_only(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    from sqlalchemy import update
+
+    for company in ("acme", "bolt", "crux"):
+        connect(store, company)
+    with store.engine.begin() as conn:  # e.g. a key rotation that lost the key this credential was sealed with
+        conn.execute(
+            update(schema.connections).where(schema.connections.c.company == "acme").values(secrets="gAAAAbroken")
+        )
+    result = materialize_fleet([asset], instance, hub_resource(hub_settings), [], JAN_1, JAN_5)
+    assert result.success
+    assert _rows_by_company(store) == {"bolt": 15, "crux": 15}
+    with store.engine.connect() as conn:
+        (health,) = coverage.stream_health(conn, pairs=[("acme", "uyumsoft")])
+    assert health.failing and health.error_kind == "config"
+    assert "cannot open the connection" in (health.last_error or "")
 
 
 def test_an_empty_shard_means_every_collecting_connection(
@@ -220,3 +265,59 @@ def fake_window():
     from integration_hub.connectors.base import DateWindow
 
     return DateWindow.inclusive(JAN_1, JAN_1 + timedelta(days=1))
+
+
+def test_a_company_whose_credential_is_busy_is_collected_at_the_end_of_the_pass(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    import threading
+    import time
+
+    from integration_hub.service.collection import CollectionService
+
+    for company in ("acme", "bolt", "crux"):
+        connect(store, company)
+    service = CollectionService(store)
+    assert service.take_lease("acme", "uyumsoft", "another-run/invoices", timedelta(seconds=30)) is None
+    done = threading.Event()
+
+    def give_back_once_the_others_are_collected() -> None:  # the other run ends while this one works
+        while not done.is_set() and ("collect", "crux:2024-01-01..2024-01-05") not in fake_connectors:
+            time.sleep(0.05)
+        service.release_lease("acme", "uyumsoft", "another-run/invoices")
+
+    other_run = threading.Thread(target=give_back_once_the_others_are_collected)
+    other_run.start()
+    hub = HubResource(hub_home=str(hub_settings.home), database_url=hub_settings.database_url, lease_poll_seconds=0.2)
+    try:
+        result = materialize_fleet([asset], instance, hub, [], JAN_1, JAN_5)
+    finally:
+        done.set()
+        other_run.join()
+    assert result.success
+    calls = [target for kind, target in fake_connectors if kind == "collect"]
+    assert calls[-1].startswith("acme:")  # not skipped: collected last, after waiting for the lease
+    assert _rows_by_company(store) == {"acme": 15, "bolt": 15, "crux": 15}
+
+
+def test_a_credential_still_busy_after_the_pass_is_recorded_for_a_retry(
+    store: Store, hub_settings, fake_connectors, asset, instance
+) -> None:
+    from integration_hub.service.collection import CollectionService
+
+    connect(store, "acme")
+    connect(store, "bolt")
+    assert CollectionService(store).take_lease("acme", "uyumsoft", "stuck-run/invoices", timedelta(minutes=5)) is None
+    hub = HubResource(
+        hub_home=str(hub_settings.home),
+        database_url=hub_settings.database_url,
+        lease_wait_seconds=1,
+        lease_poll_seconds=0.1,
+    )
+    result = materialize_fleet([asset], instance, hub, [], JAN_1, JAN_5)
+    assert result.success and _rows_by_company(store) == {"bolt": 15}
+    with store.engine.connect() as conn:
+        (health,) = coverage.stream_health(conn, pairs=[("acme", "uyumsoft")])
+        days = coverage.days(conn, company="acme", integration_id="uyumsoft", stream="invoices")
+    assert health.error_kind == "transient" and "in use by run stuck-run/invoices" in (health.last_error or "")
+    assert len(days) == 5 and {d.status for d in days} == {"failed"}  # the retry sensor sees these days

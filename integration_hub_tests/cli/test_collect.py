@@ -142,3 +142,29 @@ def test_in_the_fleet_layout_collect_requests_one_backfill_over_days_naming_the_
         assert "GOOD" not in str(backfill.tags) and "GOOD" not in str(backfill.run_config)
         assert instance.get_dynamic_partitions("uyumsoft_companies") == []  # no company partitions in fleet
     assert _rows(hub_env) == 0
+
+
+def test_in_the_fleet_layout_collect_runs_the_company_backfill_in_process(cli, hub_env) -> None:
+    from integration_hub.resources.shard import shard_run_config
+
+    connected = cli(
+        "connect", "uyumsoft", "-c", "bolt", "--username", "demo", "--password-stdin", "--start-date", "2024-01-01",
+        input="GOOD-other-pw\n",
+    )
+    assert connected.exit_code == 0, connected.output
+    env = {"HUB_PARTITIONING": "fleet", "HUB_PARTITIONS_START": "2023-06-01"}
+    result = cli("collect", "uyumsoft", "-c", "acme", "--from", "2024-01-01", "--to", "2024-01-05", env=env)
+    assert result.exit_code == 0, result.output
+    runs = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("collect_uyumsoft")]
+    assert [line.split(":")[0] for line in runs] == [
+        "collect_uyumsoft 2024-01-01 .. 2024-01-02",
+        "collect_uyumsoft 2024-01-03 .. 2024-01-04",
+        "collect_uyumsoft 2024-01-05 .. 2024-01-05",
+    ]
+    assert "collected uyumsoft acme 2024-01-01..2024-01-05 (5 days, cli): 15 rows" in result.stdout
+    assert _rows(hub_env) == 15  # acme's days only: bolt is connected too, but not in the backfill's run config
+    with dg.DagsterInstance.from_config(str(Path(hub_env["HUB_HOME"]) / "dagster")) as instance:
+        (backfill,) = instance.get_backfills()
+        assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+        assert backfill.run_config == shard_run_config(["acme"])
+    assert "GOOD-secret-pw" not in result.output

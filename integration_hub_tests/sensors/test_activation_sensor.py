@@ -241,3 +241,14 @@ def test_never_collected_companies_get_the_same_missing_days_without_the_coverag
         )
     assert uncollected(store, "karbon", streams, windows) == expected
     assert expected["globex"] == ([date(2024, 1, 10)] if snapshot_only else list(windows["globex"].days()))
+
+
+def test_a_backfill_targets_dagsters_own_partition_keys() -> None:
+    """The plan writes the keys out as strings; they are the keys Dagster's MultiPartitionKey makes."""
+    from integration_hub.assets.partitions import partition_key
+    from integration_hub.backfills import BackfillPlan
+
+    days = (date(2024, 1, 1), date(2024, 1, 2))
+    subset = BackfillPlan("uyumsoft", "acme", days, "cli").subset([dg.AssetKey(["efatura", "uyumsoft"])])
+    keys = {p.partition_key for p in subset.iterate_asset_partitions()}
+    assert keys == {str(partition_key("acme", day)) for day in days}

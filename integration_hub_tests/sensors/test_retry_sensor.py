@@ -18,7 +18,7 @@ from integration_hub.resources.shard import shard_run_config
 from integration_hub.sensors.retry import make_retry_sensor
 from integration_hub.service import ConnectionService
 from integration_hub.settings import CollectionConfig
-from integration_hub.store import Store, coverage
+from integration_hub.store import Store, coverage, schema
 from integration_hub_tests.support.dagster_helpers import connect, hub_resource
 
 CONFIG = CollectionConfig(
@@ -38,8 +38,8 @@ def _sensor(integration: str = "uyumsoft", config: CollectionConfig = CONFIG, no
     return make_retry_sensor(integration, streams_of(integration), config, now=lambda: now)
 
 
-def _tick(sensor, instance, hub):
-    with dg.build_sensor_context(instance=instance, resources={"hub": hub}) as context:
+def _tick(sensor, instance, hub, cursor: str | None = None) -> dg.SensorResult:
+    with dg.build_sensor_context(instance=instance, resources={"hub": hub}, cursor=cursor) as context:
         return sensor(context)
 
 
@@ -133,12 +133,12 @@ def test_retries_stop_after_max_retries_and_an_unchanged_attempt_keeps_its_run_k
     assert _runs(second) == [("2024-01-09", "2024-01-09", ["alpha"], [INVOICES])]
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
     _fail(store, "alpha", 9, 9, at=NOW - timedelta(hours=3))  # third failure > HUB_MAX_RETRIES=2: given up
-    assert isinstance(_tick(_sensor(now=NOW + timedelta(days=1)), instance, hub), dg.SkipReason)
+    assert not _tick(_sensor(now=NOW + timedelta(days=1)), instance, hub).run_requests
     # HUB_MAX_RETRIES=0 means no retries at all.
     connect(store, company="bravo")
     _fail(store, "bravo", 9, 9)
     no_retries = CollectionConfig(partitioning="fleet", partitions_start="2024-01-01", max_retries=0)
-    assert isinstance(_tick(_sensor(config=no_retries), instance, hub), dg.SkipReason)
+    assert not _tick(_sensor(config=no_retries), instance, hub).run_requests
 
 
 def test_only_the_failing_streams_are_selected_per_group_of_companies(
@@ -158,3 +158,34 @@ def test_only_the_failing_streams_are_selected_per_group_of_companies(
         ("2024-01-09", "2024-01-09", ["alpha"], [time, work]),
         ("2024-01-09", "2024-01-09", ["bravo"], [work]),
     ]
+
+
+def test_the_cursor_limits_a_tick_to_what_became_due_since_the_last_one(
+    store: Store, hub_settings, fake_connectors, instance
+) -> None:
+    connect(store, company="alpha")
+    connect(store, company="bravo")
+    hub = hub_resource(hub_settings)
+    now = datetime.now(UTC) - timedelta(hours=2)  # ticks in the past: the edit below is stamped by the real clock
+    with store.engine.begin() as conn:  # connected before all of it
+        conn.execute(schema.connections.update().values(updated_at=now - timedelta(days=1)))
+
+    def tick(minutes: int, cursor: str | None) -> dg.SensorResult:
+        return _tick(_sensor(now=now + timedelta(minutes=minutes)), instance, hub, cursor)
+
+    _fail(store, "alpha", 9, 9, at=now - timedelta(hours=1))  # due 15 minutes later
+    first = tick(0, None)  # no cursor yet: everything due
+    assert [shard_companies(r.run_config) for r in first.run_requests] == [["alpha"]]
+    assert not tick(5, first.cursor).run_requests  # requested already
+    _fail(store, "alpha", 9, 9, at=now + timedelta(minutes=10))  # the retry failed: due 30 minutes later
+    waiting = tick(20, first.cursor)
+    assert not waiting.run_requests
+    due = tick(45, waiting.cursor)
+    assert _runs(due) == [("2024-01-09", "2024-01-09", ["alpha"], [INVOICES])]
+    # bravo failed hours ago and was due then; a person's edit clears its back-off and makes it due again at once.
+    _fail(store, "bravo", 9, 9, at=now - timedelta(hours=6))
+    quiet = tick(50, due.cursor)
+    assert not quiet.run_requests
+    ConnectionService(store).edit("bravo", "uyumsoft", {"password": "GOOD-new"}, by="tester")
+    edited = _tick(_sensor(now=datetime.now(UTC) + timedelta(seconds=1)), instance, hub, quiet.cursor)
+    assert [shard_companies(r.run_config) for r in edited.run_requests] == [["bravo"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from integration_hub.connectors.base import DateWindow, ProviderError
-from integration_hub.service.collection import CollectionService, Outcome
+from integration_hub.service.collection import CollectionService, LeasePolicy, Outcome
 from integration_hub.store import Store, coverage
 from integration_hub.store import activity as activity_log
 from integration_hub_tests.support import fake_connector
@@ -80,3 +80,27 @@ def test_gaps_for_many_companies_come_from_coverage(store: Store, fake_connector
         "uyumsoft", "invoices", {"acme": date(2024, 1, 6), "bolt": date(2024, 1, 2), "ghost": WINDOW.last}
     )
     assert gaps == {"acme": [date(2024, 1, 6)], "bolt": [date(2024, 1, 1), date(2024, 1, 2)], "ghost": []}
+
+
+def test_two_streams_of_one_run_never_share_a_credential(store: Store, fake_connectors) -> None:
+    """On Celery two steps of one run execute at once on two workers, each with its own rate limiter."""
+    connect(store, "acme")
+    service = CollectionService(store)
+    assert service.take_lease("acme", "uyumsoft", "run-7/time", timedelta(minutes=5)) is None
+    result = service.collect(
+        company="acme", integration_id="uyumsoft", stream="invoices", window=WINDOW, run_id="run-7", lease_wait=0
+    )
+    assert result.outcome is Outcome.BUSY and "in use by run run-7/time" in (result.message or "")
+
+
+def test_a_sibling_step_of_the_same_run_is_waited_for_past_the_bound(store: Store, fake_connectors) -> None:
+    import threading
+
+    connect(store, "acme")
+    service = CollectionService(store, LeasePolicy(ttl_seconds=60, wait_seconds=0.3, poll_seconds=0.1))
+    assert service.take_lease("acme", "uyumsoft", "run-7/time", timedelta(minutes=5)) is None
+    threading.Timer(1.0, service.release_lease, ("acme", "uyumsoft", "run-7/time")).start()
+    result = service.collect(
+        company="acme", integration_id="uyumsoft", stream="invoices", window=WINDOW, run_id="run-7"
+    )
+    assert result.ok  # waited ~1 s for its own run's other step although the bound is 0.3 s
