@@ -39,7 +39,8 @@ demo: $(STAMP)
 
 # Benchmarks (not part of `make test`): the bench extra (dlt, DuckDB, matplotlib, psutil), then every benchmark;
 # writes bench/results.md and bench/plots/*.png, exits non-zero naming any missed target. BENCH_ARGS=--quick for a
-# fast check of the harness.
+# fast check of the harness. BENCH_ARGS=--scale runs only the scale pass (100 → 10,000 companies, both layouts, SQLite
+# and PostgreSQL instances; at most 20 minutes) into bench/results-scale.md and results.md's "6. Scale" block.
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $(BENCH_STAMP)

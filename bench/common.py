@@ -141,20 +141,32 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}, default=str), flush=True)
 
 
-def run_child(module: str, args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 600) -> dict:
-    """Run ``python -m module child args...`` in a fresh interpreter and return its JSON answer."""
+def run_child(
+    module: str,
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    stream_stderr: bool = False,
+) -> dict:
+    """Run ``python -m module child args...`` in a fresh interpreter and return its JSON answer.
+
+    ``stream_stderr`` passes the child's stderr through as it comes (a long pass's progress) instead of keeping
+    its tail for the error message.
+    """
     command = [sys.executable, "-m", module, "child", *args]
     completed = subprocess.run(  # noqa: S603 - our own module, fixed arguments
         command,
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=None if stream_stderr else subprocess.PIPE,
         text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
         check=False,
     )
     if completed.returncode != 0:
-        tail = "\n".join(completed.stderr.strip().splitlines()[-15:])
+        tail = "\n".join((completed.stderr or "(its stderr is above)").strip().splitlines()[-15:])
         raise RuntimeError(f"{module} child {' '.join(args[:2])} exited {completed.returncode}:\n{tail}")
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if not lines:
