@@ -69,9 +69,8 @@ class HubResource(dg.ConfigurableResource):
             return rows.get(conn, company, integration_id)
 
     def collecting(self, integration_id: str) -> list[ConnectionRecord]:
-        """Connections of ``integration_id`` that are switched on and not paused (one query)."""
-        with self.store.engine.connect() as conn:
-            return rows.list_connections(conn, integration_ids=[integration_id], states=["connected"])
+        """Connections of ``integration_id`` that are switched on and not paused (the collection service's query)."""
+        return self.collection().collecting(integration_id)
 
     # -------------------------------------------------------------- collection
     def collection(self) -> CollectionService:
